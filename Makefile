@@ -1,0 +1,51 @@
+# nsaas developer entry points. Only Python 3.11+ and make are assumed: the first target that
+# needs the environment bootstraps uv into .tools/ and the locked dependencies into .venv/.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test lint types contracts ci bootstrap golden bench clean postgres browser
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(BIN)/nsaas: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+bootstrap: $(BIN)/nsaas
+
+## make run: the whole platform (API, worker, UI, embedded cluster simulator, SQLite, dev login)
+run: bootstrap
+	$(BIN)/nsaas dev
+
+## make test: the whole suite; PostgreSQL and browser tests are skipped with a reason when absent
+test: bootstrap
+	$(BIN)/pytest -q
+
+lint: bootstrap
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+types: bootstrap
+	$(BIN)/mypy
+
+contracts: bootstrap
+	$(BIN)/lint-imports
+
+## make ci: lint, types, import contracts and the full suite, PostgreSQL and browser tests required
+ci: bootstrap lint types contracts
+	NSAAS_REQUIRE_POSTGRES=1 NSAAS_REQUIRE_BROWSER=1 NSAAS_REQUIRE_KUBECTL=1 $(BIN)/pytest -q -p no:cacheprovider
+
+golden: bootstrap
+	NSAAS_REGENERATE_GOLDEN=1 $(BIN)/pytest -q tests/golden
+
+bench: bootstrap
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf .venv .tools .nsaas .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,136 @@
+"""Platform policy: what the platform allows for a well-formed request, given the others.
+
+Field syntax is checked by :func:`nsaas.domain.requests.parse_spec`; this module checks the
+rules an organisation configures (reserved names, per-environment tiers and network policies,
+the team cap and aggregate budgets, the ``<team>-`` prefix, which environments need approval).
+:func:`evaluate` returns every violation at once; :func:`enforce` raises them together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from nsaas.domain import errors, tiers
+from nsaas.domain.requests import NamespaceSpec
+
+
+class PolicyRules(Protocol):
+    """The configuration policy reads (``nsaas.config.PolicySettings`` satisfies it)."""
+
+    team_namespace_cap: int
+    require_team_prefix: bool
+    reserved_names: list[str]
+    reserved_prefixes: list[str]
+    approval_environments: list[str]
+    forbidden_tiers: dict[str, list[str]]
+    forbidden_network_policies: dict[str, list[str]]
+    team_cpu_budget: Decimal | None
+    team_memory_budget_gi: Decimal | None
+    max_ttl_hours: int
+
+
+@dataclass(frozen=True, slots=True)
+class TeamUsage:
+    """What a team already holds in live (non-terminal) requests, excluding the one judged."""
+
+    namespaces: int = 0
+    cpu: Decimal = Decimal(0)
+    memory_gi: Decimal = Decimal(0)
+
+    @classmethod
+    def of(cls, tier_names: Sequence[str]) -> TeamUsage:
+        picked = [tiers.get(t) for t in tier_names]
+        return cls(
+            namespaces=len(picked),
+            cpu=sum((t.cpu for t in picked), Decimal(0)),
+            memory_gi=sum((t.memory_gi for t in picked), Decimal(0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Facts about the world the policy needs; gathered by the service layer."""
+
+    usage: TeamUsage = TeamUsage()
+    #: The name is taken by another live request of this platform.
+    name_taken: bool = False
+    #: A namespace of that name exists in the cluster and is not managed by this platform.
+    exists_unmanaged: bool = False
+    #: True when judging a change to an existing request (name checks do not apply again).
+    is_update: bool = False
+
+
+def evaluate(spec: NamespaceSpec, *, rules: PolicyRules, context: Context) -> dict[str, str]:
+    """Every policy violation, keyed by the field it concerns."""
+    found: dict[str, str] = {}
+    if not context.is_update:
+        _name_rules(spec, rules, context, found)
+        if context.usage.namespaces + 1 > rules.team_namespace_cap:
+            found["team"] = (
+                f"team {spec.team} already has {context.usage.namespaces} namespaces; "
+                f"the cap is {rules.team_namespace_cap}"
+            )
+    if spec.tier in rules.forbidden_tiers.get(spec.environment, []):
+        allowed = [t for t in tiers.TIER_NAMES if t not in rules.forbidden_tiers[spec.environment]]
+        found["resourceTier"] = (
+            f"tier {spec.tier} is not allowed in {spec.environment}; choose one of {', '.join(allowed)}"
+        )
+    if spec.network_policy in rules.forbidden_network_policies.get(spec.environment, []):
+        found["networkPolicy"] = (
+            f"network policy {spec.network_policy} is not allowed in {spec.environment}; choose isolated or team-shared"
+        )
+    if spec.ttl_hours is not None and spec.ttl_hours > rules.max_ttl_hours:
+        found["ttl"] = f"must be at most {rules.max_ttl_hours}h under this platform's policy"
+    _budget_rules(spec, rules, context.usage, found)
+    return found
+
+
+def enforce(spec: NamespaceSpec, *, rules: PolicyRules, context: Context) -> None:
+    found = evaluate(spec, rules=rules, context=context)
+    if found:
+        raise errors.PolicyViolation(f"the request breaks {len(found)} platform rule(s)", details=found)
+
+
+def needs_approval(spec: NamespaceSpec, *, rules: PolicyRules) -> bool:
+    return spec.environment in rules.approval_environments
+
+
+def is_reserved(name: str, *, rules: PolicyRules) -> bool:
+    return name in rules.reserved_names or any(name.startswith(p) for p in rules.reserved_prefixes)
+
+
+def _name_rules(spec: NamespaceSpec, rules: PolicyRules, context: Context, found: dict[str, str]) -> None:
+    if is_reserved(spec.name, rules=rules):
+        found["namespaceName"] = f"{spec.name} is reserved for the platform or Kubernetes itself"
+    elif context.exists_unmanaged:
+        found["namespaceName"] = f"a namespace named {spec.name} already exists and is not managed by nsaas"
+    elif context.name_taken:
+        found["namespaceName"] = f"{spec.name} is already requested or in use"
+    elif rules.require_team_prefix and not spec.name.startswith(f"{spec.team}-"):
+        found["namespaceName"] = f"must start with the team prefix {spec.team}-"
+
+
+def _budget_rules(spec: NamespaceSpec, rules: PolicyRules, usage: TeamUsage, found: dict[str, str]) -> None:
+    tier = tiers.get(spec.tier)
+    problems = []
+    if rules.team_cpu_budget is not None and usage.cpu + tier.cpu > rules.team_cpu_budget:
+        problems.append(f"CPU {usage.cpu + tier.cpu} of {rules.team_cpu_budget} cores")
+    if rules.team_memory_budget_gi is not None and usage.memory_gi + tier.memory_gi > rules.team_memory_budget_gi:
+        problems.append(f"memory {usage.memory_gi + tier.memory_gi}Gi of {rules.team_memory_budget_gi}Gi")
+    if problems:
+        found.setdefault("resourceTier", f"team {spec.team} would exceed its budget: {'; '.join(problems)}")
+
+
+def describe(rules: PolicyRules) -> Mapping[str, object]:
+    """A plain summary of the policy in force (shown by the preview and the UI)."""
+    return {
+        "teamNamespaceCap": rules.team_namespace_cap,
+        "requireTeamPrefix": rules.require_team_prefix,
+        "approvalEnvironments": list(rules.approval_environments),
+        "forbiddenTiers": dict(rules.forbidden_tiers),
+        "forbiddenNetworkPolicies": dict(rules.forbidden_network_policies),
+        "maxTtlHours": rules.max_ttl_hours,
+    }

@@ -1,0 +1,277 @@
+"""The namespace request: what a team asks for, and the field rules of REFERENCE.md.
+
+:func:`parse_spec` takes untrusted input (an API body, a CLI file) and returns a
+:class:`NamespaceSpec` or raises :class:`errors.ValidationFailed` naming *every* failing field
+at once, with messages a person can act on. Policy (what the platform allows, given the
+configuration and the other namespaces) is separate: see :mod:`nsaas.domain.policy`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, cast
+
+from nsaas.domain import errors, tiers
+
+Environment = Literal["development", "staging", "production"]
+NetworkPolicy = Literal["isolated", "team-shared", "open"]
+Feature = Literal[
+    "istio-injection",
+    "monitoring-enhanced",
+    "backup-enabled",
+    "gpu-access",
+    "database-access",
+    "external-ingress",
+]
+PrincipalType = Literal["User", "Group"]
+RoleDefinition = Literal["aks-rbac-admin", "aks-rbac-writer", "aks-rbac-reader"]
+
+ENVIRONMENTS: tuple[Environment, ...] = ("development", "staging", "production")
+NETWORK_POLICIES: tuple[NetworkPolicy, ...] = ("isolated", "team-shared", "open")
+FEATURES: tuple[Feature, ...] = (
+    "istio-injection",
+    "monitoring-enhanced",
+    "backup-enabled",
+    "gpu-access",
+    "database-access",
+    "external-ingress",
+)
+PRINCIPAL_TYPES: tuple[PrincipalType, ...] = ("User", "Group")
+ROLE_DEFINITIONS: tuple[RoleDefinition, ...] = ("aks-rbac-admin", "aks-rbac-writer", "aks-rbac-reader")
+
+NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+TEAM_RE = re.compile(r"^[a-z0-9-]+$")
+TTL_RE = re.compile(r"^(\d+)([hd])$")
+MAX_NAME = 63
+TEAM_LENGTH = (2, 32)
+MAX_DESCRIPTION = 500
+MAX_COST_CENTER = 50
+MAX_TTL_HOURS = 24 * 365
+
+#: Fields a PATCH may change; everything else is fixed for the life of a request.
+MUTABLE_FIELDS = ("resourceTier", "features", "ttl", "description")
+
+
+@dataclass(frozen=True, slots=True)
+class RbacConfig:
+    principal_id: str
+    principal_type: PrincipalType
+    role_definition: RoleDefinition
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceSpec:
+    """A validated namespace request, as the user asked for it."""
+
+    name: str
+    team: str
+    environment: Environment
+    tier: tiers.TierName
+    network_policy: NetworkPolicy
+    features: tuple[Feature, ...] = ()
+    description: str = ""
+    cost_center: str = ""
+    rbac: RbacConfig | None = None
+    ttl_hours: int | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def has(self, feature: Feature) -> bool:
+        return feature in self.features
+
+    def to_api(self) -> dict[str, Any]:
+        """The request in the API's camelCase shape (round-trips through :func:`parse_spec`)."""
+        body: dict[str, Any] = {
+            "namespaceName": self.name,
+            "team": self.team,
+            "environment": self.environment,
+            "resourceTier": self.tier,
+            "networkPolicy": self.network_policy,
+            "features": list(self.features),
+            "description": self.description,
+            "costCenter": self.cost_center,
+        }
+        if self.rbac is not None:
+            body["rbacConfig"] = {
+                "principalId": self.rbac.principal_id,
+                "principalType": self.rbac.principal_type,
+                "roleDefinition": self.rbac.role_definition,
+            }
+        if self.ttl_hours is not None:
+            body["ttl"] = f"{self.ttl_hours}h"
+        return body
+
+
+def parse_spec(raw: Mapping[str, Any]) -> NamespaceSpec:
+    """Validate untrusted input; raise ValidationFailed listing every failing field."""
+    problems: dict[str, str] = {}
+    if not isinstance(raw, Mapping):
+        raise errors.ValidationFailed("the request body must be a JSON object", details={"body": "expected an object"})
+    known = {
+        "namespaceName", "team", "environment", "resourceTier", "networkPolicy", "features",
+        "description", "costCenter", "rbacConfig", "ttl",
+    }  # fmt: skip
+    for key in raw:
+        if key not in known:
+            problems[str(key)] = "unknown field; allowed: " + ", ".join(sorted(known))
+
+    name = _string(raw, "namespaceName", problems, required=True)
+    if name is not None:
+        _check_name(name, problems)
+    team = _string(raw, "team", problems, required=True)
+    if team is not None:
+        _check_team(team, problems)
+    environment = _choice(raw, "environment", ENVIRONMENTS, problems, required=True)
+    tier = _choice(raw, "resourceTier", tiers.TIER_NAMES, problems, required=True)
+    network = _choice(raw, "networkPolicy", NETWORK_POLICIES, problems, required=True)
+    features = _features(raw.get("features", []), problems)
+    description = _string(raw, "description", problems) or ""
+    if len(description) > MAX_DESCRIPTION:
+        problems["description"] = f"must be at most {MAX_DESCRIPTION} characters (got {len(description)})"
+    cost_center = _string(raw, "costCenter", problems) or ""
+    if len(cost_center) > MAX_COST_CENTER:
+        problems["costCenter"] = f"must be at most {MAX_COST_CENTER} characters (got {len(cost_center)})"
+    rbac = _rbac(raw.get("rbacConfig"), problems)
+    ttl_hours = parse_ttl(raw.get("ttl"), problems)
+
+    if problems:
+        raise errors.ValidationFailed(f"the namespace request has {len(problems)} invalid field(s)", details=problems)
+    assert name is not None and team is not None  # noqa: PT018 - guaranteed by the checks above
+    assert environment is not None and tier is not None and network is not None  # noqa: PT018
+    return NamespaceSpec(
+        name=name,
+        team=team,
+        environment=environment,  # type: ignore[arg-type]
+        tier=tier,  # type: ignore[arg-type]
+        network_policy=network,  # type: ignore[arg-type]
+        features=features,
+        description=description,
+        cost_center=cost_center,
+        rbac=rbac,
+        ttl_hours=ttl_hours,
+    )
+
+
+def apply_patch(spec: NamespaceSpec, patch: Mapping[str, Any]) -> NamespaceSpec:
+    """A new spec with the mutable fields of ``patch`` applied; every bad field is reported."""
+    problems: dict[str, str] = {}
+    for key in patch:
+        if key not in MUTABLE_FIELDS:
+            problems[str(key)] = "cannot be changed after the request; changeable: " + ", ".join(MUTABLE_FIELDS)
+    merged = spec.to_api()
+    merged.update({k: v for k, v in patch.items() if k in MUTABLE_FIELDS})
+    if "ttl" in patch and patch["ttl"] is None:
+        merged.pop("ttl", None)
+    try:
+        updated = parse_spec(merged)
+    except errors.ValidationFailed as exc:
+        problems.update(exc.details)
+    if problems:
+        raise errors.ValidationFailed(f"the change has {len(problems)} invalid field(s)", details=problems)
+    return replace(updated, labels=spec.labels)
+
+
+def parse_ttl(value: Any, problems: dict[str, str]) -> int | None:
+    """A TTL as hours: ``"72h"``, ``"7d"`` or an integer number of hours; None means no expiry."""
+    if value is None or value == "":
+        return None
+    hours: int | None = None
+    if isinstance(value, bool):
+        hours = None
+    elif isinstance(value, int):
+        hours = value
+    elif isinstance(value, str) and (m := TTL_RE.match(value.strip())):
+        hours = int(m.group(1)) * (24 if m.group(2) == "d" else 1)
+    if hours is None or not 1 <= hours <= MAX_TTL_HOURS:
+        problems["ttl"] = f'must be a duration like "72h" or "7d" between 1h and {MAX_TTL_HOURS // 24}d'
+        return None
+    return hours
+
+
+def _string(raw: Mapping[str, Any], key: str, problems: dict[str, str], *, required: bool = False) -> str | None:
+    value = raw.get(key)
+    if value is None or value == "":
+        if required:
+            problems[key] = "is required"
+        return None
+    if not isinstance(value, str):
+        problems[key] = "must be a string"
+        return None
+    return value
+
+
+def _choice(
+    raw: Mapping[str, Any], key: str, allowed: tuple[str, ...], problems: dict[str, str], *, required: bool
+) -> str | None:
+    value = _string(raw, key, problems, required=required)
+    if value is not None and value not in allowed:
+        problems[key] = f"must be one of {', '.join(allowed)} (got {value!r})"
+        return None
+    return value
+
+
+def _check_name(name: str, problems: dict[str, str]) -> None:
+    if len(name) > MAX_NAME:
+        problems["namespaceName"] = f"must be at most {MAX_NAME} characters (got {len(name)})"
+    elif not NAME_RE.match(name):
+        problems["namespaceName"] = (
+            "must be lowercase letters, digits and '-', starting and ending with a letter or digit"
+        )
+
+
+def _check_team(team: str, problems: dict[str, str]) -> None:
+    low, high = TEAM_LENGTH
+    if not low <= len(team) <= high:
+        problems["team"] = f"must be {low} to {high} characters (got {len(team)})"
+    elif not TEAM_RE.match(team):
+        problems["team"] = "must be lowercase letters, digits and '-'"
+
+
+def _features(value: Any, problems: dict[str, str]) -> tuple[Feature, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        problems["features"] = "must be a list of feature names"
+        return ()
+    unknown = [v for v in value if v not in FEATURES]
+    if unknown:
+        problems["features"] = f"unknown feature(s) {', '.join(unknown)}; allowed: {', '.join(FEATURES)}"
+        return ()
+    # Canonical order and no duplicates, so equal requests render identical bundles.
+    return tuple(f for f in FEATURES if f in value)
+
+
+def _rbac(value: Any, problems: dict[str, str]) -> RbacConfig | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        problems["rbacConfig"] = "must be an object with principalId, principalType, roleDefinition"
+        return None
+    principal_id = value.get("principalId")
+    ok = True
+    try:
+        uuid.UUID(str(principal_id))
+        if not isinstance(principal_id, str) or len(principal_id) != 36:
+            raise ValueError(principal_id)
+    except ValueError:
+        problems["rbacConfig.principalId"] = "must be an Azure AD object ID (GUID)"
+        ok = False
+    principal_type = value.get("principalType")
+    if principal_type not in PRINCIPAL_TYPES:
+        problems["rbacConfig.principalType"] = "must be User or Group"
+        ok = False
+    role = value.get("roleDefinition")
+    if role not in ROLE_DEFINITIONS:
+        problems["rbacConfig.roleDefinition"] = (
+            f"must be one of {', '.join(ROLE_DEFINITIONS)} (cluster-admin is never granted)"
+        )
+        ok = False
+    extra = set(value) - {"principalId", "principalType", "roleDefinition"}
+    if extra:
+        problems["rbacConfig"] = f"unknown field(s): {', '.join(sorted(extra))}"
+        ok = False
+    if not ok:
+        return None
+    return RbacConfig(str(principal_id).lower(), cast(PrincipalType, principal_type), cast(RoleDefinition, role))
