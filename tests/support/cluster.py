@@ -1,0 +1,1 @@
+"""Cluster fixtures: the embedded simulator and clients of it."""
