@@ -62,7 +62,7 @@ class Template:
                 required=False,
                 choices=("isolated", "team-shared"),
                 default=self.network_policy,
-            ),  # fmt: skip
+            ),
             Parameter("description", "string", "What the namespace is for", required=False, default=""),
             Parameter("costCenter", "string", "Cost center to charge", required=False, default=""),
             Parameter(
@@ -72,7 +72,7 @@ class Template:
                 required=False,
                 minimum=1,
                 maximum=requests.MAX_TTL_HOURS,
-            ),  # fmt: skip
+            ),
         )
 
     def to_api(self) -> dict[str, Any]:
