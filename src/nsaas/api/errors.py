@@ -1,0 +1,106 @@
+"""The only place that turns nsaas errors into HTTP statuses.
+
+One error shape for every failure: ``{success: false, error, message, details, requestId,
+timestamp}``; ``details`` names each failing field. Bad input is always a 4xx; a 500 means a bug
+and says nothing about internals.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from nsaas.domain import errors
+
+log = structlog.get_logger("nsaas.api")
+
+STATUS: list[tuple[type[errors.NsaasError], int]] = [
+    (errors.ValidationFailed, 400),
+    (errors.PolicyViolation, 422),
+    (errors.IdempotencyMismatch, 422),
+    (errors.AuthenticationFailed, 401),
+    (errors.PermissionDenied, 403),
+    (errors.NotFound, 404),
+    (errors.PreconditionFailed, 412),
+    (errors.Conflict, 409),
+    (errors.RateLimited, 429),
+    (errors.ClusterUnavailable, 503),
+    (errors.ClusterError, 502),
+    (errors.ConfigurationError, 500),
+]
+
+
+def status_for(exc: errors.NsaasError) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def body(*, error: str, message: str, request: Request, details: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "success": False,
+        "error": error,
+        "message": message,
+        "details": details or {},
+        "requestId": getattr(request.state, "request_id", None),
+        "timestamp": datetime.now(UTC).isoformat(),
+    }
+
+
+async def _nsaas_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.NsaasError)
+    status = status_for(exc)
+    headers: dict[str, str] = {}
+    if isinstance(exc, errors.RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, errors.AuthenticationFailed):
+        headers["WWW-Authenticate"] = 'Bearer realm="nsaas"'
+    if status >= 500:
+        log.error("request failed", error=exc.code, message=exc.message)
+    message = exc.message if status < 500 or isinstance(exc, errors.ClusterError) else "internal error"
+    return JSONResponse(
+        body(error=exc.code, message=message, request=request, details=exc.details),
+        status_code=status,
+        headers=headers,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details: dict[str, str] = {}
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        details[".".join(loc) or "body"] = str(err.get("msg", "invalid"))
+    return JSONResponse(
+        body(error="validation_failed", message=f"{len(details)} invalid field(s)", request=request, details=details),
+        status_code=400,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    names = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
+    return JSONResponse(
+        body(error=names.get(exc.status_code, "http_error"), message=str(exc.detail), request=request),
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return JSONResponse(body(error="internal_error", message="internal error", request=request), status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(errors.NsaasError, _nsaas_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
