@@ -76,6 +76,5 @@ class Bundle:
     def keys(self) -> set[tuple[str, str, str | None, str]]:
         """(apiVersion, kind, namespace, name) of every object."""
         return {
-            (m["apiVersion"], m["kind"], m["metadata"].get("namespace"), m["metadata"]["name"])
-            for m in self.manifests
+            (m["apiVersion"], m["kind"], m["metadata"].get("namespace"), m["metadata"]["name"]) for m in self.manifests
         }

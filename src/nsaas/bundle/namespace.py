@@ -1,0 +1,66 @@
+"""The Namespace object: ownership and tenancy labels, Pod Security Admission, annotations.
+
+Labels here are security boundaries: NetworkPolicies of other namespaces select on
+``<prefix>/team`` and ``<prefix>/managed``, and Pod Security Admission reads the
+``pod-security.kubernetes.io/*`` labels. They are written only by the platform (tenants get
+namespaced roles, which cannot update a Namespace), and the reconciler re-applies them.
+
+The enforce level comes from ``settings.bundle.pod_security`` per environment; audit and warn are
+always ``restricted`` so a team on ``baseline`` sees what would break before it is promoted.
+The ``bundle-digest`` annotation is added by :mod:`nsaas.bundle.render` after hashing the rest.
+"""
+
+from __future__ import annotations
+
+from nsaas.bundle import context, model
+
+PSA = "pod-security.kubernetes.io"
+#: Used when an environment has no entry in ``settings.bundle.pod_security``: fail safe.
+DEFAULT_POD_SECURITY = "restricted"
+
+
+def namespace(ctx: context.RenderContext) -> model.Manifest:
+    metadata = ctx.metadata(ctx.namespace, labels=_labels(ctx), annotations=_annotations(ctx))
+    del metadata["namespace"]
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
+
+
+def _labels(ctx: context.RenderContext) -> dict[str, str]:
+    spec = ctx.spec
+    enforce = ctx.bundle.pod_security.get(spec.environment, DEFAULT_POD_SECURITY)
+    labels = {
+        ctx.key("managed"): "true",
+        ctx.key("team"): spec.team,
+        ctx.key("environment"): spec.environment,
+        ctx.key("tier"): spec.tier,
+        f"{PSA}/enforce": enforce,
+        f"{PSA}/enforce-version": "latest",
+        f"{PSA}/audit": "restricted",
+        f"{PSA}/audit-version": "latest",
+        f"{PSA}/warn": "restricted",
+        f"{PSA}/warn-version": "latest",
+    }
+    if spec.has("istio-injection"):
+        labels.update(_istio_label(ctx))
+    return labels
+
+
+def _istio_label(ctx: context.RenderContext) -> dict[str, str]:
+    """Revision-based injection when a revision is pinned (canary upgrades), else the default."""
+    if ctx.bundle.istio_revision:
+        return {"istio.io/rev": ctx.bundle.istio_revision}
+    return {"istio-injection": "enabled"}
+
+
+def _annotations(ctx: context.RenderContext) -> dict[str, str]:
+    spec = ctx.spec
+    annotations = {
+        ctx.key("created-by"): ctx.settings.labels.managed_by,
+        ctx.key("requested-by"): ctx.requested_by,
+        ctx.key("cost-center"): spec.cost_center,
+    }
+    if spec.description:
+        annotations[ctx.key("description")] = spec.description
+    if spec.ttl_hours is not None:
+        annotations[ctx.key("expires-after-hours")] = str(spec.ttl_hours)
+    return annotations
