@@ -14,9 +14,10 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from nsaas.cli import dev
+    from nsaas.cli import dev, render
 
     dev.register(app)
+    render.register(app)
 
 
 _register()
