@@ -82,6 +82,8 @@ class AuthSettings(BaseModel):
     jwks_cache_seconds: int = Field(default=3600, ge=60)
     #: Azure AD group object ID -> list of roles (``platform:admin``, ``team:<t>:developer`` ...).
     group_roles: dict[str, list[str]] = Field(default_factory=dict)
+    #: Also take nsaas role strings from the token's ``roles`` claim (Azure app roles); off by default.
+    azure_accept_app_roles: bool = False
     rate_limit_per_minute: int = Field(default=600, ge=1)
     create_limit: int = Field(default=10, ge=1)
     create_window_seconds: int = Field(default=900, ge=1)
