@@ -1,0 +1,92 @@
+"""Aggregates for the analytics API, computed by the database from stored requests.
+
+Only the day bucket differs per dialect (SQLite stores UTC text, PostgreSQL ``timestamptz``);
+everything else is plain ``GROUP BY`` / ``COUNT`` that both engines run the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from nsaas.adapters.db import tables
+from nsaas.domain import lifecycle, records
+
+R = tables.namespace_requests
+
+
+def _scope(teams: Sequence[str] | None) -> list[ColumnElement[bool]]:
+    return [] if teams is None else [R.c.team.in_(list(teams))]
+
+
+async def counts(conn: AsyncConnection, *, teams: Sequence[str] | None) -> records.RequestCounts:
+    groups: dict[str, dict[str, int]] = {}
+    for name in ("status", "team", "environment", "tier"):
+        column = R.c[name]
+        result = await conn.execute(select(column, func.count()).where(*_scope(teams)).group_by(column))
+        groups[name] = {str(key): int(n) for key, n in result.all()}
+    return records.RequestCounts(
+        total=sum(groups["status"].values()),
+        by_status=groups["status"],
+        by_team=groups["team"],
+        by_environment=groups["environment"],
+        by_tier=groups["tier"],
+    )
+
+
+def _day(conn: AsyncConnection) -> ColumnElement[Any]:
+    if conn.dialect.name == "postgresql":
+        return cast(func.timezone("UTC", R.c.created_at), Date)
+    return func.date(R.c.created_at)
+
+
+async def created_per_day(
+    conn: AsyncConnection, *, days: int, now: datetime, teams: Sequence[str] | None
+) -> list[records.DailyCount]:
+    """One entry per UTC day, oldest first, ending today; days without requests count 0."""
+    today = now.date()
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, datetime.min.time(), tzinfo=now.tzinfo)
+    day = _day(conn).label("day")
+    query = select(day, func.count()).where(R.c.created_at >= start, *_scope(teams)).group_by(day)
+    found = {_as_date(d): int(n) for d, n in (await conn.execute(query)).all()}
+    return [
+        records.DailyCount(day=first + timedelta(days=i), count=found.get(first + timedelta(days=i), 0))
+        for i in range(days)
+    ]
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+async def provisioning_durations(
+    conn: AsyncConnection, *, limit: int | None, since: datetime | None, teams: Sequence[str] | None
+) -> list[float]:
+    """Seconds from approval (or creation, when no approval was needed) to first ready, oldest first."""
+    query = select(R.c.approved_at, R.c.created_at, R.c.ready_at).where(R.c.ready_at.is_not(None), *_scope(teams))
+    if since is not None:
+        query = query.where(R.c.ready_at >= since)
+    result = await conn.execute(query.order_by(R.c.ready_at.desc(), R.c.id.desc()).limit(limit))
+    newest_first = [(ready - (approved or created)).total_seconds() for approved, created, ready in result.all()]
+    return newest_first[::-1]
+
+
+async def outcomes(
+    conn: AsyncConnection, *, since: datetime | None, teams: Sequence[str] | None
+) -> records.ProvisioningOutcomes:
+    conditions = _scope(teams)
+    if since is not None:
+        conditions.append(R.c.created_at >= since)
+    succeeded = select(func.count()).where(R.c.ready_at.is_not(None), *conditions)
+    failed = select(func.count()).where(
+        R.c.ready_at.is_(None), R.c.status == lifecycle.Status.FAILED.value, *conditions
+    )
+    return records.ProvisioningOutcomes(
+        succeeded=int((await conn.execute(succeeded)).scalar_one()),
+        failed=int((await conn.execute(failed)).scalar_one()),
+    )

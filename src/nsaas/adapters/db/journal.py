@@ -1,0 +1,100 @@
+"""Status events (the timeline and SSE stream) and audit records, written inside a caller's transaction.
+
+Event ids must grow in *commit* order, or a client resuming with ``Last-Event-ID`` could skip
+an event whose id was taken before, but committed after, the one it last saw. SQLite has a
+single writer, so that holds by construction. On PostgreSQL sequence values are handed out at
+insert time, so every transaction that adds an event first takes one transaction-scoped
+advisory lock: event-writing transactions commit one at a time, in id order. The lock is taken
+as late as possible (just before the insert) so the serialized section stays short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from nsaas.adapters.db import rows, tables
+from nsaas.domain import records
+
+#: Arbitrary constant naming the advisory lock that orders event commits ("nsaasevt").
+EVENT_ORDER_LOCK = 0x6E73616173657674
+
+E = tables.status_events
+A = tables.audit_records
+
+
+async def insert_event(
+    conn: AsyncConnection, *, request: records.RequestRecord, event: records.NewEvent, now: datetime
+) -> records.EventRecord:
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ORDER_LOCK})
+    values = {
+        "request_id": request.id,
+        "namespace": request.name,
+        "team": request.team,
+        "at": now,
+        "kind": event.kind,
+        "status": (event.status or request.status).value,
+        "step": event.step,
+        "phase": event.phase,
+        "message": event.message,
+        "data": rows.jsonable(event.data),
+    }
+    result = await conn.execute(insert(E).values(values).returning(*E.c))
+    return rows.event(result.mappings().one())
+
+
+async def events_after(
+    conn: AsyncConnection,
+    *,
+    after_id: int,
+    request_id: str | None,
+    teams: Sequence[str] | None,
+    limit: int,
+) -> list[records.EventRecord]:
+    query = select(E).where(E.c.id > after_id).order_by(E.c.id).limit(limit)
+    if request_id is not None:
+        query = query.where(E.c.request_id == request_id)
+    if teams is not None:
+        query = query.where(E.c.team.in_(list(teams)))
+    result = await conn.execute(query)
+    return [rows.event(row) for row in result.mappings()]
+
+
+async def last_event_id(conn: AsyncConnection) -> int:
+    result = await conn.execute(select(func.coalesce(func.max(E.c.id), 0)))
+    return int(result.scalar_one())
+
+
+async def insert_audit(conn: AsyncConnection, *, entry: records.NewAudit, now: datetime) -> records.AuditRecord:
+    result = await conn.execute(insert(A).values(rows.audit_values(entry, now=now)).returning(*A.c))
+    return rows.audit(result.mappings().one())
+
+
+async def list_audit(
+    conn: AsyncConnection,
+    *,
+    actor: str | None,
+    action: str | None,
+    target: str | None,
+    outcome: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[records.AuditRecord], int]:
+    conditions = [
+        column == value
+        for column, value in ((A.c.actor, actor), (A.c.action, action), (A.c.target, target), (A.c.outcome, outcome))
+        if value is not None
+    ]
+    if since is not None:
+        conditions.append(A.c.at >= since)
+    if until is not None:
+        conditions.append(A.c.at < until)
+    total = await conn.execute(select(func.count()).select_from(A).where(*conditions))
+    page = await conn.execute(select(A).where(*conditions).order_by(A.c.id.desc()).offset(offset).limit(limit))
+    return [rows.audit(row) for row in page.mappings()], int(total.scalar_one())

@@ -1,0 +1,451 @@
+"""The repository: every read and write the API and the reconciler make, on SQLite or PostgreSQL.
+
+Each public write is one transaction that also writes its status event and audit record, so
+nothing is ever half-written: a refused write (stale version, illegal transition, lease held
+by someone else) leaves no event and no audit record behind. Rows never leave this package:
+methods return the frozen records of :mod:`nsaas.domain.records`. It implements
+:class:`nsaas.services.ports.Repository`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exc, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from nsaas.adapters.db import analytics, idempotency, journal, mutations, requests_sql, rows, tables
+from nsaas.adapters.db.database import Database
+from nsaas.domain import errors, lifecycle, records
+
+R = tables.namespace_requests
+E = tables.status_events
+Clock = Callable[[], datetime]
+ResponseRenderer = Callable[[records.RequestRecord], Mapping[str, Any]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Repository:
+    def __init__(
+        self, database: Database, *, clock: Clock = utcnow, idempotency_ttl: timedelta = timedelta(hours=24)
+    ) -> None:
+        self.database = database
+        self._clock = clock
+        self._idempotency_ttl = idempotency_ttl
+
+    # -- namespace requests: writes ---------------------------------------------------------
+
+    async def create_request(
+        self,
+        new: records.NewRequest,
+        *,
+        event: records.NewEvent,
+        audit: records.NewAudit,
+        idempotency: records.IdempotencyClaim | None = None,
+        response: ResponseRenderer | None = None,
+    ) -> records.RequestRecord:
+        """Store a new request with its first event and audit record (and idempotency entry).
+
+        Raises :class:`errors.Conflict` (details ``namespaceName``) when a live request already
+        has the name, or (details ``Idempotency-Key``) when the key was stored concurrently.
+        """
+        now = self._clock()
+        try:
+            async with self.database.write() as conn:
+                taken = await requests_sql.first(conn, requests_sql.live_by_name(new.spec.name))
+                if taken is not None:
+                    raise _name_taken(new.spec.name, taken)
+                result = await conn.execute(insert(R).values(rows.new_request_values(new, now=now)).returning(*R.c))
+                record = rows.request(result.mappings().one())
+                await journal.insert_event(conn, request=record, event=event, now=now)
+                await journal.insert_audit(conn, entry=audit, now=now)
+                if idempotency is not None:
+                    body = response(record) if response is not None else {"requestId": record.id}
+                    await self._put_key(conn, claim=idempotency, response=body, now=now)
+        except exc.IntegrityError as error:
+            raise _create_conflict(new.spec.name, error) from error
+        return record
+
+    async def update(
+        self,
+        request_id: str,
+        *,
+        expected_version: int | None,
+        changes: Mapping[str, Any],
+        event: records.NewEvent | None = None,
+        audit: records.NewAudit | None = None,
+        lease_owner: str | None = None,
+    ) -> records.RequestRecord:
+        """Apply ``changes`` (field name -> new value) in one transaction.
+
+        ``expected_version`` (the client's ETag) must match or :class:`errors.PreconditionFailed`
+        is raised; None skips the check. A status change must be a legal lifecycle transition
+        (:class:`errors.InvalidTransition`) and always records a status event. When
+        ``lease_owner`` is given the write only happens while that worker holds the lease.
+        """
+        return await self._write(
+            request_id,
+            expected_version=expected_version,
+            changes=changes,
+            event=event,
+            audit=audit,
+            lease_owner=lease_owner,
+            release=False,
+        )
+
+    async def release(
+        self,
+        request_id: str,
+        *,
+        worker: str,
+        changes: Mapping[str, Any] | None = None,
+        event: records.NewEvent | None = None,
+        audit: records.NewAudit | None = None,
+    ) -> records.RequestRecord:
+        """Record the outcome of a claimed piece of work and give the lease back.
+
+        Raises :class:`errors.Conflict` if ``worker`` no longer holds the lease (it expired and
+        another worker claimed the request): that worker's view wins, this outcome is dropped.
+        """
+        return await self._write(
+            request_id,
+            expected_version=None,
+            changes=changes or {},
+            event=event,
+            audit=audit,
+            lease_owner=worker,
+            release=True,
+        )
+
+    async def _write(
+        self,
+        request_id: str,
+        *,
+        expected_version: int | None,
+        changes: Mapping[str, Any],
+        event: records.NewEvent | None,
+        audit: records.NewAudit | None,
+        lease_owner: str | None,
+        release: bool,
+    ) -> records.RequestRecord:
+        now = self._clock()
+        async with self.database.write() as conn:
+            current = await requests_sql.load(conn, request_id, lock=True)
+            _check_preconditions(current, expected_version=expected_version, lease_owner=lease_owner)
+            values = mutations.column_values(current, changes, now=now)
+            if release:
+                values.update(lease_owner=None, lease_expires_at=None)
+            query = update(R).where(R.c.id == request_id, R.c.version == current.version).values(values)
+            row = (await conn.execute(query.returning(*R.c))).mappings().one_or_none()
+            if row is None:
+                raise _stale(request_id, expected=current.version)
+            record = rows.request(row)
+            await self._journal(conn, before=current, after=record, changes=changes, event=event, audit=audit, now=now)
+        return record
+
+    async def _journal(
+        self,
+        conn: AsyncConnection,
+        *,
+        before: records.RequestRecord,
+        after: records.RequestRecord,
+        changes: Mapping[str, Any],
+        event: records.NewEvent | None,
+        audit: records.NewAudit | None,
+        now: datetime,
+    ) -> None:
+        if before.status != after.status and (event is None or event.kind != "status"):
+            message = after.status_reason or f"status changed from {before.status} to {after.status}"
+            status_event = records.NewEvent(kind="status", message=message)
+            await journal.insert_event(conn, request=after, event=status_event, now=now)
+        if event is not None:
+            await journal.insert_event(conn, request=after, event=event, now=now)
+        if audit is not None:
+            if audit.before is None and audit.after is None:
+                old, new = mutations.audit_diff(before, changes)
+                audit = dataclasses.replace(audit, before=old, after=new)
+            await journal.insert_audit(conn, entry=audit, now=now)
+
+    # -- namespace requests: reads ----------------------------------------------------------
+
+    async def get(self, request_id: str) -> records.RequestRecord:
+        """The request, or :class:`errors.NotFound`."""
+        async with self.database.read() as conn:
+            return await requests_sql.load(conn, request_id)
+
+    async def find_live_by_name(self, name: str) -> records.RequestRecord | None:
+        async with self.database.read() as conn:
+            return await requests_sql.first(conn, requests_sql.live_by_name(name))
+
+    async def get_latest_by_name(self, name: str) -> records.RequestRecord | None:
+        """The newest request for ``name`` in any state (terminal ones included)."""
+        async with self.database.read() as conn:
+            return await requests_sql.first(conn, requests_sql.latest_by_name(name))
+
+    async def list_requests(
+        self,
+        *,
+        teams: Sequence[str] | None = None,
+        team: str | None = None,
+        environment: str | None = None,
+        status: lifecycle.Status | Sequence[lifecycle.Status] | None = None,
+        tier: str | None = None,
+        name_contains: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[records.RequestRecord], int]:
+        """A page of requests, newest first, and the total matching the filters.
+
+        ``teams`` is the caller's visibility (None = every team, an empty list = none).
+        """
+        conditions = requests_sql.filters(
+            teams=teams, team=team, environment=environment, status=status, tier=tier, name_contains=name_contains
+        )
+        async with self.database.read() as conn:
+            return await requests_sql.page(conn, conditions, offset=offset, limit=limit)
+
+    async def team_usage(self, team: str, *, exclude_id: str | None = None) -> list[str]:
+        """Tier names of the team's live requests (for caps and budgets), oldest first."""
+        async with self.database.read() as conn:
+            return await requests_sql.team_tiers(conn, team=team, exclude_id=exclude_id)
+
+    async def count_created_by(self, subject: str, *, since: datetime) -> int:
+        """Requests ``subject`` created at or after ``since`` (the per-user creation rate limit)."""
+        async with self.database.read() as conn:
+            return await requests_sql.count_created_by(conn, subject=subject, since=since)
+
+    async def expiring(self, *, before: datetime, limit: int = 100) -> list[records.RequestRecord]:
+        """Live requests (not already decommissioning) whose TTL ends at or before ``before``."""
+        async with self.database.read() as conn:
+            return await requests_sql.expiring(conn, before=before, limit=limit)
+
+    # -- reconciler work claiming -----------------------------------------------------------
+
+    async def claim_due(
+        self, *, worker: str, now: datetime, limit: int, lease_seconds: float
+    ) -> list[records.RequestRecord]:
+        """Lease up to ``limit`` requests in an active state whose ``next_attempt_at <= now``.
+
+        A request is claimable when nobody holds its lease or the lease expired. Claiming does
+        not bump ``version`` (see :data:`records.BOOKKEEPING_FIELDS`).
+        """
+        async with self.database.write() as conn:
+            return await requests_sql.claim(conn, worker=worker, now=now, limit=limit, lease_seconds=lease_seconds)
+
+    async def extend_lease(self, request_id: str, *, worker: str, lease_seconds: float) -> records.RequestRecord:
+        """Keep a lease alive during long work; :class:`errors.Conflict` if it was lost."""
+        expires = self._clock() + timedelta(seconds=lease_seconds)
+        return await self.update(
+            request_id, expected_version=None, changes={"lease_expires_at": expires}, lease_owner=worker
+        )
+
+    async def due_count(self, now: datetime) -> int:
+        """Requests due and not leased: the reconciler's backlog."""
+        async with self.database.read() as conn:
+            return await requests_sql.due_count(conn, now=now)
+
+    # -- status events ------------------------------------------------------------------------
+
+    async def add_event(self, request_id: str, event: records.NewEvent) -> records.EventRecord:
+        now = self._clock()
+        async with self.database.write() as conn:
+            request = await requests_sql.load(conn, request_id)
+            return await journal.insert_event(conn, request=request, event=event, now=now)
+
+    async def events_after(
+        self,
+        *,
+        after_id: int,
+        request_id: str | None = None,
+        teams: Sequence[str] | None = None,
+        limit: int = 500,
+    ) -> list[records.EventRecord]:
+        """Events with id greater than ``after_id`` (a Last-Event-ID), oldest first."""
+        async with self.database.read() as conn:
+            return await journal.events_after(conn, after_id=after_id, request_id=request_id, teams=teams, limit=limit)
+
+    async def timeline(self, request_id: str) -> list[records.EventRecord]:
+        """Every event of one request, oldest first (empty for an unknown id)."""
+        async with self.database.read() as conn:
+            query = select(E).where(E.c.request_id == request_id).order_by(E.c.id)
+            return [rows.event(row) for row in (await conn.execute(query)).mappings()]
+
+    async def latest_event_id(self) -> int:
+        """The newest event id (0 when there are none): where a fresh SSE stream starts."""
+        async with self.database.read() as conn:
+            return await journal.last_event_id(conn)
+
+    # -- audit ------------------------------------------------------------------------------
+
+    async def add_audit(self, entry: records.NewAudit) -> records.AuditRecord:
+        now = self._clock()
+        async with self.database.write() as conn:
+            return await journal.insert_audit(conn, entry=entry, now=now)
+
+    async def list_audit(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        outcome: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[records.AuditRecord], int]:
+        """A page of audit records, newest first, and the total; ``since`` inclusive, ``until`` exclusive."""
+        async with self.database.read() as conn:
+            return await journal.list_audit(
+                conn,
+                actor=actor,
+                action=action,
+                target=target,
+                outcome=outcome,
+                since=since,
+                until=until,
+                offset=offset,
+                limit=limit,
+            )
+
+    # -- idempotency ------------------------------------------------------------------------
+
+    async def idempotency_get(self, owner: str, key: str) -> records.IdempotencyRecord | None:
+        """The stored response for a key that has not expired."""
+        async with self.database.read() as conn:
+            return await idempotency.get(conn, owner=owner, key=key, fresh_after=self._fresh_after())
+
+    async def idempotency_replay(self, owner: str, key: str, *, body_hash: str) -> records.IdempotencyRecord | None:
+        """The response to replay for a retried request, None when the key is new.
+
+        Raises :class:`errors.IdempotencyMismatch` when the key was used with a different body.
+        """
+        stored = await self.idempotency_get(owner, key)
+        if stored is not None and stored.body_hash != body_hash:
+            raise errors.IdempotencyMismatch(
+                "this Idempotency-Key was already used with a different request body",
+                details={"Idempotency-Key": key},
+            )
+        return stored
+
+    async def idempotency_put(
+        self, owner: str, key: str, *, body_hash: str, status_code: int, response: Mapping[str, Any]
+    ) -> records.IdempotencyRecord:
+        """Store a response under a key; :class:`errors.Conflict` if a live entry exists."""
+        claim = records.IdempotencyClaim(owner=owner, key=key, body_hash=body_hash, status_code=status_code)
+        try:
+            async with self.database.write() as conn:
+                return await self._put_key(conn, claim=claim, response=response, now=self._clock())
+        except exc.IntegrityError as error:
+            raise _key_taken(key) from error
+
+    async def idempotency_store(self, owner: str, key: str, *, response: Mapping[str, Any]) -> None:
+        """Replace the response stored under a key (e.g. once the full API payload is known).
+
+        Raises :class:`errors.NotFound` when the key is unknown or expired.
+        """
+        async with self.database.write() as conn:
+            stored = await idempotency.replace_response(
+                conn, owner=owner, key=key, response=response, fresh_after=self._fresh_after()
+            )
+        if not stored:
+            raise errors.NotFound("no live entry for this Idempotency-Key", details={"Idempotency-Key": key})
+
+    async def idempotency_purge(self) -> int:
+        """Delete expired keys; returns how many."""
+        async with self.database.write() as conn:
+            return await idempotency.purge(conn, older_than=self._fresh_after())
+
+    async def _put_key(
+        self,
+        conn: AsyncConnection,
+        *,
+        claim: records.IdempotencyClaim,
+        response: Mapping[str, Any],
+        now: datetime,
+    ) -> records.IdempotencyRecord:
+        return await idempotency.put(
+            conn,
+            owner=claim.owner,
+            key=claim.key,
+            body_hash=claim.body_hash,
+            status_code=claim.status_code,
+            response=response,
+            now=now,
+            fresh_after=now - self._idempotency_ttl,
+        )
+
+    def _fresh_after(self) -> datetime:
+        return self._clock() - self._idempotency_ttl
+
+    # -- analytics ----------------------------------------------------------------------------
+
+    async def counts(self, *, teams: Sequence[str] | None = None) -> records.RequestCounts:
+        async with self.database.read() as conn:
+            return await analytics.counts(conn, teams=teams)
+
+    async def created_per_day(self, *, days: int, teams: Sequence[str] | None = None) -> list[records.DailyCount]:
+        async with self.database.read() as conn:
+            return await analytics.created_per_day(conn, days=days, now=self._clock(), teams=teams)
+
+    async def provisioning_durations(
+        self, *, limit: int | None = None, since: datetime | None = None, teams: Sequence[str] | None = None
+    ) -> list[float]:
+        """Seconds from approval (or creation) to first ready, oldest first; the newest ``limit`` only."""
+        async with self.database.read() as conn:
+            return await analytics.provisioning_durations(conn, limit=limit, since=since, teams=teams)
+
+    async def outcomes(
+        self, *, since: datetime | None = None, teams: Sequence[str] | None = None
+    ) -> records.ProvisioningOutcomes:
+        async with self.database.read() as conn:
+            return await analytics.outcomes(conn, since=since, teams=teams)
+
+
+def _check_preconditions(
+    current: records.RequestRecord, *, expected_version: int | None, lease_owner: str | None
+) -> None:
+    if lease_owner is not None and current.lease_owner != lease_owner:
+        raise errors.Conflict(
+            f"worker {lease_owner} no longer holds the lease on request {current.id}",
+            details={"lease_owner": current.lease_owner or "none"},
+        )
+    if expected_version is not None and current.version != expected_version:
+        raise _stale(current.id, expected=expected_version, actual=current.version)
+
+
+def _stale(request_id: str, *, expected: int, actual: int | None = None) -> errors.PreconditionFailed:
+    now = "" if actual is None else f" (it is now at version {actual})"
+    return errors.PreconditionFailed(
+        f"request {request_id} changed since version {expected}{now}; reload it and retry",
+        details={"If-Match": f"expected version {expected}"},
+    )
+
+
+def _name_taken(name: str, taken: records.RequestRecord) -> errors.Conflict:
+    return errors.Conflict(
+        f"namespace {name!r} is already requested (request {taken.id}, {taken.status})",
+        details={"namespaceName": f"{name!r} is taken by request {taken.id}"},
+    )
+
+
+def _key_taken(key: str) -> errors.Conflict:
+    return errors.Conflict(
+        "a request with this Idempotency-Key was stored at the same time; retry to get its response",
+        details={"Idempotency-Key": key},
+    )
+
+
+def _create_conflict(name: str, error: exc.IntegrityError) -> errors.Conflict:
+    if "idempotency_keys" in str(error.orig):
+        return _key_taken("")
+    return errors.Conflict(
+        f"namespace {name!r} was requested at the same time by someone else",
+        details={"namespaceName": f"{name!r} is taken"},
+    )

@@ -1,0 +1,125 @@
+"""SQL for reading and leasing namespace requests, each run on a caller's connection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from nsaas.adapters.db import rows, tables
+from nsaas.domain import errors, lifecycle, records
+
+R = tables.namespace_requests
+ACTIVE = sorted(s.value for s in lifecycle.ACTIVE)
+LIVE = sorted(s.value for s in lifecycle.LIVE)
+
+
+async def load(conn: AsyncConnection, request_id: str, *, lock: bool = False) -> records.RequestRecord:
+    """The request, row-locked until commit when ``lock`` (PostgreSQL; SQLite has one writer anyway)."""
+    query = select(R).where(R.c.id == request_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).mappings().one_or_none()
+    if row is None:
+        raise errors.NotFound(f"namespace request {request_id} does not exist", details={"id": request_id})
+    return rows.request(row)
+
+
+async def first(conn: AsyncConnection, query: Select[Any]) -> records.RequestRecord | None:
+    row = (await conn.execute(query.limit(1))).mappings().one_or_none()
+    return None if row is None else rows.request(row)
+
+
+def live_by_name(name: str) -> Select[Any]:
+    return select(R).where(R.c.name == name, R.c.status.in_(LIVE))
+
+
+def latest_by_name(name: str) -> Select[Any]:
+    return select(R).where(R.c.name == name).order_by(R.c.created_at.desc(), R.c.id.desc())
+
+
+def filters(
+    *,
+    teams: Sequence[str] | None,
+    team: str | None,
+    environment: str | None,
+    status: lifecycle.Status | Sequence[lifecycle.Status] | None,
+    tier: str | None,
+    name_contains: str | None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if teams is not None:
+        conditions.append(R.c.team.in_(list(teams)))
+    for column, value in ((R.c.team, team), (R.c.environment, environment), (R.c.tier, tier)):
+        if value is not None:
+            conditions.append(column == value)
+    if isinstance(status, str):
+        conditions.append(R.c.status == status)
+    elif status is not None:
+        conditions.append(R.c.status.in_([s.value for s in status]))
+    if name_contains:
+        conditions.append(R.c.name.contains(name_contains, autoescape=True))
+    return conditions
+
+
+async def page(
+    conn: AsyncConnection, conditions: list[ColumnElement[bool]], *, offset: int, limit: int
+) -> tuple[list[records.RequestRecord], int]:
+    total = await conn.execute(select(func.count()).select_from(R).where(*conditions))
+    query = select(R).where(*conditions).order_by(R.c.created_at.desc(), R.c.id.desc()).offset(offset).limit(limit)
+    found = await conn.execute(query)
+    return [rows.request(row) for row in found.mappings()], int(total.scalar_one())
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    lease_free = or_(R.c.lease_owner.is_(None), R.c.lease_expires_at <= now)
+    return and_(R.c.status.in_(ACTIVE), R.c.next_attempt_at <= now, lease_free)
+
+
+async def claim(
+    conn: AsyncConnection, *, worker: str, now: datetime, limit: int, lease_seconds: float
+) -> list[records.RequestRecord]:
+    """Lease up to ``limit`` due requests, most overdue first.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets concurrent claimers pass over each other's rows
+    instead of waiting or double-claiming. The UPDATE repeats the due condition, so even without
+    the row locks a request already leased by someone else is never taken.
+    """
+    candidates = select(R.c.id).where(_due(now)).order_by(R.c.next_attempt_at, R.c.id).limit(limit)
+    ids = list((await conn.execute(candidates.with_for_update(skip_locked=True))).scalars())
+    if not ids:
+        return []
+    lease = {"lease_owner": worker, "lease_expires_at": now + timedelta(seconds=lease_seconds)}
+    claimed = await conn.execute(update(R).where(R.c.id.in_(ids), _due(now)).values(lease).returning(*R.c))
+    found = [rows.request(row) for row in claimed.mappings()]
+    return sorted(found, key=lambda r: (r.next_attempt_at or now, r.id))
+
+
+async def due_count(conn: AsyncConnection, *, now: datetime) -> int:
+    return int((await conn.execute(select(func.count()).select_from(R).where(_due(now)))).scalar_one())
+
+
+async def expiring(conn: AsyncConnection, *, before: datetime, limit: int) -> list[records.RequestRecord]:
+    statuses = sorted(s.value for s in lifecycle.LIVE - {lifecycle.Status.DECOMMISSIONING})
+    query = (
+        select(R)
+        .where(R.c.expires_at.is_not(None), R.c.expires_at <= before, R.c.status.in_(statuses))
+        .order_by(R.c.expires_at, R.c.id)
+        .limit(limit)
+    )
+    return [rows.request(row) for row in (await conn.execute(query)).mappings()]
+
+
+async def team_tiers(conn: AsyncConnection, *, team: str, exclude_id: str | None) -> list[str]:
+    query = select(R.c.tier).where(R.c.team == team, R.c.status.in_(LIVE)).order_by(R.c.created_at, R.c.id)
+    if exclude_id is not None:
+        query = query.where(R.c.id != exclude_id)
+    return [str(tier) for tier in (await conn.execute(query)).scalars()]
+
+
+async def count_created_by(conn: AsyncConnection, *, subject: str, since: datetime) -> int:
+    query = select(func.count()).select_from(R).where(R.c.requested_by == subject, R.c.created_at >= since)
+    return int((await conn.execute(query)).scalar_one())

@@ -1,0 +1,107 @@
+"""Row <-> record conversion: the only place that knows both the schema and the domain records."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import RowMapping
+
+from nsaas.domain import lifecycle, records
+
+
+def request(row: RowMapping) -> records.RequestRecord:
+    values = dict(row)
+    values["status"] = lifecycle.Status(values["status"])
+    end_state = values["end_state"]
+    values["end_state"] = None if end_state is None else lifecycle.Status(end_state)
+    values["warnings_sent"] = tuple(int(h) for h in values["warnings_sent"] or ())
+    return records.RequestRecord(**values)
+
+
+def event(row: RowMapping) -> records.EventRecord:
+    values = dict(row)
+    values["status"] = lifecycle.Status(values["status"])
+    values["data"] = values["data"] or {}
+    return records.EventRecord(**values)
+
+
+def audit(row: RowMapping) -> records.AuditRecord:
+    values = dict(row)
+    values["roles"] = tuple(values["roles"] or ())
+    return records.AuditRecord(**values)
+
+
+def idempotency(row: RowMapping) -> records.IdempotencyRecord:
+    return records.IdempotencyRecord(**dict(row))
+
+
+def new_request_values(new: records.NewRequest, *, now: datetime) -> dict[str, Any]:
+    spec = new.spec
+    return {
+        "id": new.id,
+        "name": spec.name,
+        "team": spec.team,
+        "environment": spec.environment,
+        "tier": spec.tier,
+        "network_policy": spec.network_policy,
+        "spec": spec.to_api(),
+        "status": new.status.value,
+        "status_reason": new.status_reason,
+        "end_state": None,
+        "version": 1,
+        "generation": 1,
+        "observed_generation": 0,
+        "applied_digest": None,
+        "engine": new.engine,
+        "requested_by": new.requested_by,
+        "approved_by": new.approved_by,
+        "approved_at": new.approved_at,
+        "rejection_reason": None,
+        "created_at": now,
+        "updated_at": now,
+        "ready_at": None,
+        "expires_at": new.expires_at,
+        "deleted_at": None,
+        "attempts": 0,
+        "next_attempt_at": new.next_attempt_at,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "last_error": None,
+        "last_resync_at": None,
+        "warnings_sent": [],
+        "workflow_name": None,
+    }
+
+
+def audit_values(entry: records.NewAudit, *, now: datetime) -> dict[str, Any]:
+    return {
+        "at": now,
+        "actor": entry.actor,
+        "roles": list(entry.roles),
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target": entry.target,
+        "before": jsonable(entry.before),
+        "after": jsonable(entry.after),
+        "correlation_id": entry.correlation_id,
+        "source_ip": entry.source_ip,
+        "user_agent": entry.user_agent,
+        "outcome": entry.outcome,
+        "detail": entry.detail,
+    }
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with datetimes as ISO strings, enums as values and tuples as lists."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value

@@ -1,0 +1,148 @@
+"""The schema, as SQLAlchemy Core tables (no ORM: the repository maps rows to domain records).
+
+The Alembic migrations in ``migrations/versions`` must produce exactly this metadata; a test
+compares them with Alembic's autogenerate on both dialects.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from nsaas.adapters.db import types
+from nsaas.domain import lifecycle
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: SQL for "this request is not in a terminal state", shared by the model and the migration.
+LIVE_PREDICATE = "status NOT IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(lifecycle.TERMINAL)))
+
+namespace_requests = Table(
+    "namespace_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(63), nullable=False),
+    Column("team", String(32), nullable=False),
+    Column("environment", String(16), nullable=False),
+    Column("tier", String(16), nullable=False),
+    Column("network_policy", String(16), nullable=False),
+    Column("spec", types.Json, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("status_reason", Text, nullable=False),
+    Column("end_state", String(32), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("observed_generation", Integer, nullable=False),
+    Column("applied_digest", String(128), nullable=True),
+    Column("engine", String(16), nullable=False),
+    Column("requested_by", String(255), nullable=False),
+    Column("approved_by", String(255), nullable=True),
+    Column("approved_at", types.UtcDateTime(), nullable=True),
+    Column("rejection_reason", Text, nullable=True),
+    Column("created_at", types.UtcDateTime(), nullable=False),
+    Column("updated_at", types.UtcDateTime(), nullable=False),
+    Column("ready_at", types.UtcDateTime(), nullable=True),
+    Column("expires_at", types.UtcDateTime(), nullable=True),
+    Column("deleted_at", types.UtcDateTime(), nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", types.UtcDateTime(), nullable=True),
+    Column("lease_owner", String(255), nullable=True),
+    Column("lease_expires_at", types.UtcDateTime(), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_resync_at", types.UtcDateTime(), nullable=True),
+    Column("warnings_sent", types.Json, nullable=False),
+    Column("workflow_name", String(253), nullable=True),
+    # At most one live request per namespace name; terminal requests keep their history.
+    Index(
+        "uq_namespace_requests_live_name",
+        "name",
+        unique=True,
+        sqlite_where=text(LIVE_PREDICATE),
+        postgresql_where=text(LIVE_PREDICATE),
+    ),
+    Index("ix_namespace_requests_name_created", "name", "created_at"),
+    Index("ix_namespace_requests_team_status", "team", "status"),
+    Index("ix_namespace_requests_requested_by_created", "requested_by", "created_at"),
+    Index("ix_namespace_requests_status_created", "status", "created_at"),
+    Index("ix_namespace_requests_created_at", "created_at"),
+    Index("ix_namespace_requests_due", "next_attempt_at"),
+    Index("ix_namespace_requests_expires_at", "expires_at"),
+)
+
+status_events = Table(
+    "status_events",
+    metadata,
+    Column("id", types.BigId, primary_key=True, autoincrement=True),
+    Column(
+        "request_id",
+        String(36),
+        ForeignKey("namespace_requests.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("namespace", String(63), nullable=False),
+    Column("team", String(32), nullable=False),
+    Column("at", types.UtcDateTime(), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("step", String(64), nullable=True),
+    Column("phase", String(64), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("data", types.Json, nullable=False),
+    Index("ix_status_events_request_id_id", "request_id", "id"),
+    Index("ix_status_events_team_id", "team", "id"),
+    # AUTOINCREMENT: ids are never reused on SQLite, so a Last-Event-ID stays meaningful.
+    sqlite_autoincrement=True,
+)
+
+audit_records = Table(
+    "audit_records",
+    metadata,
+    Column("id", types.BigId, primary_key=True, autoincrement=True),
+    Column("at", types.UtcDateTime(), nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("roles", types.Json, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target_type", String(64), nullable=False),
+    Column("target", String(255), nullable=False),
+    Column("before", types.Json, nullable=True),
+    Column("after", types.Json, nullable=True),
+    Column("correlation_id", String(128), nullable=True),
+    Column("source_ip", String(64), nullable=True),
+    Column("user_agent", String(512), nullable=True),
+    Column("outcome", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_audit_records_at", "at"),
+    Index("ix_audit_records_actor_at", "actor", "at"),
+    Index("ix_audit_records_target", "target"),
+    sqlite_autoincrement=True,
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("owner", String(255), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("body_hash", String(128), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", types.Json, nullable=False),
+    Column("created_at", types.UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("owner", "key"),
+    Index("ix_idempotency_keys_created_at", "created_at"),
+)

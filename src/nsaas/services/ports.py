@@ -1,0 +1,186 @@
+"""Ports: what the services need from the outside world, as Protocols.
+
+Services depend on these, never on an adapter, so a use case can run against an in-memory fake
+and the adapters (``nsaas.adapters.db.repository.Repository``, the event buses ...) can be
+swapped without touching it. Everything crossing a port is a frozen record of
+:mod:`nsaas.domain.records`, never an ORM row. Errors are :mod:`nsaas.domain.errors` types.
+
+The storage port is split by concern so a service can ask for only what it uses;
+:class:`Repository` is all of them together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from nsaas.domain import lifecycle, records
+
+ResponseRenderer = Callable[[records.RequestRecord], Mapping[str, Any]]
+
+
+class RequestStore(Protocol):
+    """Namespace requests: the desired state users asked for."""
+
+    async def create_request(
+        self,
+        new: records.NewRequest,
+        *,
+        event: records.NewEvent,
+        audit: records.NewAudit,
+        idempotency: records.IdempotencyClaim | None = None,
+        response: ResponseRenderer | None = None,
+    ) -> records.RequestRecord:
+        """One transaction: the request, its first event, its audit record, the idempotency entry.
+
+        Conflict (details ``namespaceName``) when a live request has the name.
+        """
+        ...
+
+    async def update(
+        self,
+        request_id: str,
+        *,
+        expected_version: int | None,
+        changes: Mapping[str, Any],
+        event: records.NewEvent | None = None,
+        audit: records.NewAudit | None = None,
+        lease_owner: str | None = None,
+    ) -> records.RequestRecord:
+        """PreconditionFailed on a stale version, InvalidTransition on an illegal status change,
+        Conflict when ``lease_owner`` is given and does not hold the lease, NotFound."""
+        ...
+
+    async def get(self, request_id: str) -> records.RequestRecord: ...
+
+    async def find_live_by_name(self, name: str) -> records.RequestRecord | None: ...
+
+    async def get_latest_by_name(self, name: str) -> records.RequestRecord | None: ...
+
+    async def list_requests(
+        self,
+        *,
+        teams: Sequence[str] | None = None,
+        team: str | None = None,
+        environment: str | None = None,
+        status: lifecycle.Status | Sequence[lifecycle.Status] | None = None,
+        tier: str | None = None,
+        name_contains: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[records.RequestRecord], int]: ...
+
+    async def team_usage(self, team: str, *, exclude_id: str | None = None) -> list[str]: ...
+
+    async def count_created_by(self, subject: str, *, since: datetime) -> int: ...
+
+    async def expiring(self, *, before: datetime, limit: int = 100) -> list[records.RequestRecord]: ...
+
+
+class WorkQueue(Protocol):
+    """How reconciler replicas share work: leases on requests, taken atomically."""
+
+    async def claim_due(
+        self, *, worker: str, now: datetime, limit: int, lease_seconds: float
+    ) -> list[records.RequestRecord]: ...
+
+    async def extend_lease(self, request_id: str, *, worker: str, lease_seconds: float) -> records.RequestRecord: ...
+
+    async def release(
+        self,
+        request_id: str,
+        *,
+        worker: str,
+        changes: Mapping[str, Any] | None = None,
+        event: records.NewEvent | None = None,
+        audit: records.NewAudit | None = None,
+    ) -> records.RequestRecord:
+        """Write the outcome and drop the lease; Conflict if ``worker`` lost the lease."""
+        ...
+
+    async def due_count(self, now: datetime) -> int: ...
+
+
+class EventLog(Protocol):
+    """The timeline of every request; ids are the SSE event ids and grow in commit order."""
+
+    async def add_event(self, request_id: str, event: records.NewEvent) -> records.EventRecord: ...
+
+    async def events_after(
+        self,
+        *,
+        after_id: int,
+        request_id: str | None = None,
+        teams: Sequence[str] | None = None,
+        limit: int = 500,
+    ) -> list[records.EventRecord]: ...
+
+    async def timeline(self, request_id: str) -> list[records.EventRecord]: ...
+
+    async def latest_event_id(self) -> int: ...
+
+
+class AuditLog(Protocol):
+    async def add_audit(self, entry: records.NewAudit) -> records.AuditRecord: ...
+
+    async def list_audit(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        outcome: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[records.AuditRecord], int]: ...
+
+
+class IdempotencyStore(Protocol):
+    async def idempotency_get(self, owner: str, key: str) -> records.IdempotencyRecord | None: ...
+
+    async def idempotency_replay(self, owner: str, key: str, *, body_hash: str) -> records.IdempotencyRecord | None:
+        """IdempotencyMismatch when the key was used with another body."""
+        ...
+
+    async def idempotency_put(
+        self, owner: str, key: str, *, body_hash: str, status_code: int, response: Mapping[str, Any]
+    ) -> records.IdempotencyRecord: ...
+
+    async def idempotency_store(self, owner: str, key: str, *, response: Mapping[str, Any]) -> None: ...
+
+    async def idempotency_purge(self) -> int: ...
+
+
+class AnalyticsStore(Protocol):
+    async def counts(self, *, teams: Sequence[str] | None = None) -> records.RequestCounts: ...
+
+    async def created_per_day(self, *, days: int, teams: Sequence[str] | None = None) -> list[records.DailyCount]: ...
+
+    async def provisioning_durations(
+        self, *, limit: int | None = None, since: datetime | None = None, teams: Sequence[str] | None = None
+    ) -> list[float]: ...
+
+    async def outcomes(
+        self, *, since: datetime | None = None, teams: Sequence[str] | None = None
+    ) -> records.ProvisioningOutcomes: ...
+
+
+class Repository(RequestStore, WorkQueue, EventLog, AuditLog, IdempotencyStore, AnalyticsStore, Protocol):
+    """Everything the platform stores."""
+
+
+class EventBus(Protocol):
+    """Wakes SSE streams when events with ids up to N were committed (in process or via NOTIFY)."""
+
+    async def publish(self, event_id: int) -> None: ...
+
+    def subscribe(self) -> contextlib.AbstractAsyncContextManager[asyncio.Queue[int]]: ...
+
+    async def start(self) -> None: ...
+
+    async def aclose(self) -> None: ...
