@@ -109,9 +109,13 @@ def connect_to(
     settings: config.ClusterSettings,
     ca_file: str | None = None,
     insecure: bool = False,
+    transport: httpx2.AsyncBaseTransport | None = None,
 ) -> AsyncClient:
-    """A client for an API server URL and bearer token (the simulator, or a service account token)."""
+    """A client for an API server URL and bearer token (the simulator, or a service account token).
+
+    ``transport`` replaces the network (tests script API server answers with ``httpx2.MockTransport``).
+    """
     cluster = config_models.Cluster(server=server, certificate_auth=ca_file, insecure=insecure)
     user = config_models.User(token=token)
     kubeconfig = KubeConfig.from_one(cluster=cluster, user=user, context_name="nsaas")
-    return AsyncClient(kubeconfig, timeout=_timeout(settings), field_manager=settings.field_manager)
+    return AsyncClient(kubeconfig, timeout=_timeout(settings), field_manager=settings.field_manager, transport=transport)
