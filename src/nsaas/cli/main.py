@@ -14,8 +14,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from nsaas.cli import dev, render
+    from nsaas.cli import db, dev, render
 
+    db.register(app)
     dev.register(app)
     render.register(app)
 

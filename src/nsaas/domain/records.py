@@ -218,3 +218,14 @@ class ProvisioningOutcomes:
     def success_rate(self) -> float | None:
         total = self.succeeded + self.failed
         return None if total == 0 else self.succeeded / total
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """How many requests share one (status, team, environment, tier)."""
+
+    status: str
+    team: str
+    environment: str
+    tier: str
+    count: int

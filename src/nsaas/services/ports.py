@@ -15,8 +15,10 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
+from nsaas.bundle import model
 from nsaas.domain import lifecycle, records
 
 ResponseRenderer = Callable[[records.RequestRecord], Mapping[str, Any]]
@@ -169,6 +171,10 @@ class AnalyticsStore(Protocol):
         self, *, since: datetime | None = None, teams: Sequence[str] | None = None
     ) -> records.ProvisioningOutcomes: ...
 
+    async def breakdown(self, *, teams: Sequence[str] | None = None) -> list[records.Allocation]: ...
+
+    async def live_allocation(self, *, teams: Sequence[str] | None = None) -> list[records.Allocation]: ...
+
 
 class Repository(RequestStore, WorkQueue, EventLog, AuditLog, IdempotencyStore, AnalyticsStore, Protocol):
     """Everything the platform stores."""
@@ -184,3 +190,91 @@ class EventBus(Protocol):
     async def start(self) -> None: ...
 
     async def aclose(self) -> None: ...
+
+
+class ResourceUsage(Protocol):
+    @property
+    def used(self) -> Decimal: ...
+
+    @property
+    def hard(self) -> Decimal: ...
+
+    @property
+    def ratio(self) -> float: ...
+
+
+class Observation(Protocol):
+    """The live state of one bundle (``nsaas.adapters.kube.results.Observation``)."""
+
+    @property
+    def phase(self) -> str | None: ...
+
+    @property
+    def digest(self) -> str | None: ...
+
+    @property
+    def quota(self) -> Mapping[str, ResourceUsage]: ...
+
+    @property
+    def missing(self) -> tuple[str, ...]: ...
+
+    @property
+    def drifted(self) -> tuple[str, ...]: ...
+
+    @property
+    def matches(self) -> bool: ...
+
+
+class ApplyResult(Protocol):
+    @property
+    def applied(self) -> tuple[str, ...]: ...
+
+    @property
+    def pruned(self) -> tuple[str, ...]: ...
+
+    @property
+    def failed(self) -> Mapping[str, str]: ...
+
+    @property
+    def skipped(self) -> tuple[str, ...]: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+
+class NamespaceInfo(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def phase(self) -> str | None: ...
+
+    @property
+    def labels(self) -> Mapping[str, str]: ...
+
+    @property
+    def annotations(self) -> Mapping[str, str]: ...
+
+
+class Cluster(Protocol):
+    """The Kubernetes API as the services use it (``nsaas.adapters.kube.cluster.Cluster``)."""
+
+    async def apply(self, *, bundle: model.Bundle, prune: bool = True) -> ApplyResult: ...
+
+    async def observe(self, *, bundle: model.Bundle) -> Observation: ...
+
+    async def delete_by_selector(self, *, bundle: model.Bundle) -> tuple[str, ...]: ...
+
+    async def namespace_info(self, name: str) -> NamespaceInfo | None: ...
+
+    async def delete_namespace(
+        self, *, name: str, request_id: str, managed_label: tuple[str, str], request_id_label: str
+    ) -> bool: ...
+
+    async def apply_object(self, *, manifest: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    async def create_workflow(self, *, manifest: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    async def get_workflow(self, *, namespace: str, name: str) -> dict[str, Any] | None: ...
+
+    async def ping(self) -> bool: ...

@@ -90,3 +90,17 @@ async def outcomes(
         succeeded=int((await conn.execute(succeeded)).scalar_one()),
         failed=int((await conn.execute(failed)).scalar_one()),
     )
+
+
+async def allocation(
+    conn: AsyncConnection, *, teams: Sequence[str] | None, statuses: Sequence[str] | None
+) -> list[records.Allocation]:
+    """Requests grouped by (status, team, environment, tier); only ``statuses`` when given."""
+    columns = (R.c.status, R.c.team, R.c.environment, R.c.tier)
+    query = select(*columns, func.count()).where(*_scope(teams)).group_by(*columns)
+    if statuses is not None:
+        query = query.where(R.c.status.in_(list(statuses)))
+    return [
+        records.Allocation(status=str(s), team=str(t), environment=str(e), tier=str(tier), count=int(n))
+        for s, t, e, tier, n in (await conn.execute(query)).all()
+    ]

@@ -407,6 +407,17 @@ class Repository:
         async with self.database.read() as conn:
             return await analytics.outcomes(conn, since=since, teams=teams)
 
+    async def breakdown(self, *, teams: Sequence[str] | None = None) -> list[records.Allocation]:
+        """Request counts by (status, team, environment, tier): the ``nsaas_namespaces`` gauge."""
+        async with self.database.read() as conn:
+            return await analytics.allocation(conn, teams=teams, statuses=None)
+
+    async def live_allocation(self, *, teams: Sequence[str] | None = None) -> list[records.Allocation]:
+        """Counts of live requests by (team, environment, tier): what quota is reserved, and its cost."""
+        live = [s.value for s in lifecycle.LIVE if s is not lifecycle.Status.PENDING_APPROVAL]
+        async with self.database.read() as conn:
+            return await analytics.allocation(conn, teams=teams, statuses=live)
+
 
 def _check_preconditions(
     current: records.RequestRecord, *, expected_version: int | None, lease_owner: str | None
