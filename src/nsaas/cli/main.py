@@ -14,11 +14,13 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from nsaas.cli import db, dev, render
+    from nsaas.cli import db, dev, render, sim, token
 
     db.register(app)
     dev.register(app)
     render.register(app)
+    sim.register(app)
+    token.register(app)
 
 
 _register()

@@ -58,7 +58,8 @@ def parse_roles(texts: Iterable[str]) -> frozenset[str]:
     roles = list(texts)
     problems = {str(role): problem for role in roles if (problem := _role_problem(role))}
     if problems:
-        raise errors.ValidationFailed("unknown roles: " + ", ".join(sorted(problems)), details=problems)
+        listed = "; ".join(f"{role} ({problem})" for role, problem in sorted(problems.items()))
+        raise errors.ValidationFailed(f"unknown roles: {listed}", details=problems)
     return frozenset(roles)
 
 
