@@ -14,12 +14,11 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from nsaas.cli import db, dev, render, sim, token
+    from nsaas.cli import db, dev, render, token
 
     db.register(app)
     dev.register(app)
     render.register(app)
-    sim.register(app)
     token.register(app)
 
 
