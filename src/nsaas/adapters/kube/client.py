@@ -118,4 +118,6 @@ def connect_to(
     cluster = config_models.Cluster(server=server, certificate_auth=ca_file, insecure=insecure)
     user = config_models.User(token=token)
     kubeconfig = KubeConfig.from_one(cluster=cluster, user=user, context_name="nsaas")
-    return AsyncClient(kubeconfig, timeout=_timeout(settings), field_manager=settings.field_manager, transport=transport)
+    return AsyncClient(
+        kubeconfig, timeout=_timeout(settings), field_manager=settings.field_manager, transport=transport
+    )

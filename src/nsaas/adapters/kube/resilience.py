@@ -44,7 +44,12 @@ class CallStats:
 
 
 class CircuitBreaker:
-    """Closed -> open after N consecutive transient failures -> half-open after a pause -> closed."""
+    """Closed -> open after N consecutive transient failures -> half-open after a pause -> closed.
+
+    In half-open state one probe call goes out at a time. A probe that never reports back
+    (cancelled, or a bug raised something unexpected) is considered lost after another
+    ``reset_seconds``, so the breaker can never stay stuck half-open.
+    """
 
     def __init__(self, *, threshold: int, reset_seconds: float, clock: Clock = time.monotonic) -> None:
         self._threshold = threshold
@@ -52,32 +57,40 @@ class CircuitBreaker:
         self._clock = clock
         self._failures = 0
         self._opened_at: float | None = None
-        self._probing = False
+        self._probe_started: float | None = None
 
     @property
     def is_open(self) -> bool:
         return self._opened_at is not None
 
+    @property
+    def blocking(self) -> bool:
+        """Open and still inside the pause: calls must fail fast (does not claim the probe)."""
+        return self._opened_at is not None and self._clock() - self._opened_at < self._reset_seconds
+
     def allow(self) -> bool:
-        """May a call go out now? In half-open state only one probe at a time."""
+        """May a call go out now? Claims the single probe slot when half-open."""
         if self._opened_at is None:
             return True
-        if self._probing or self._clock() - self._opened_at < self._reset_seconds:
+        now = self._clock()
+        if now - self._opened_at < self._reset_seconds:
             return False
-        self._probing = True
+        if self._probe_started is not None and now - self._probe_started < self._reset_seconds:
+            return False
+        self._probe_started = now
         return True
 
     def record_success(self) -> None:
         self._failures = 0
-        self._probing = False
+        self._probe_started = None
         if self._opened_at is not None:
             self._opened_at = None
             metrics.KUBE_CIRCUIT_OPEN.set(0)
 
     def record_failure(self) -> None:
         self._failures += 1
-        if self._probing or self._failures >= self._threshold:
-            self._probing = False
+        if self._probe_started is not None or self._failures >= self._threshold:
+            self._probe_started = None
             self._opened_at = self._clock()
             metrics.KUBE_CIRCUIT_OPEN.set(1)
 

@@ -34,7 +34,7 @@ async def watch(
     failures = 0
     caller = kube.caller
     while True:
-        if not caller.breaker.allow():
+        if caller.breaker.blocking:  # a watch never claims the half-open probe: it may idle for minutes
             raise errors.ClusterUnavailable(f"watch {kind}: circuit breaker open, Kubernetes API unavailable")
         stream = _open(kube, api_version=api_version, kind=kind, namespace=namespace, labels=labels, version=version)
         try:
