@@ -93,3 +93,15 @@ async def test_concurrent_claimers_never_get_the_same_request(database: database
     owners = {r.id: r.lease_owner for batch in batches for r in batch}
     for request_id, owner in owners.items():
         assert (await repo.get(request_id)).lease_owner == owner
+
+
+async def test_an_outcome_based_on_a_stale_version_is_refused_and_the_lease_kept(
+    repository: repository.Repository,
+) -> None:
+    created = await given.create(repository, due=NOW)
+    [claimed] = await repository.claim_due(worker="w1", now=NOW, limit=1, lease_seconds=30)
+    await repository.update(created.id, expected_version=claimed.version, changes={"status_reason": "user edit"})
+    with pytest.raises(errors.PreconditionFailed):
+        await repository.release(created.id, worker="w1", changes={"status": S.READY}, expected_version=claimed.version)
+    current = await repository.get(created.id)
+    assert (current.status, current.lease_owner, current.status_reason) == (S.PROVISIONING, "w1", "user edit")

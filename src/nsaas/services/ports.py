@@ -99,8 +99,10 @@ class WorkQueue(Protocol):
         changes: Mapping[str, Any] | None = None,
         event: records.NewEvent | None = None,
         audit: records.NewAudit | None = None,
+        expected_version: int | None = None,
     ) -> records.RequestRecord:
-        """Write the outcome and drop the lease; Conflict if ``worker`` lost the lease."""
+        """Write the outcome and drop the lease; Conflict if ``worker`` lost the lease,
+        PreconditionFailed if the request changed since ``expected_version``."""
         ...
 
     async def due_count(self, now: datetime) -> int: ...
@@ -271,7 +273,11 @@ class Cluster(Protocol):
         self, *, name: str, request_id: str, managed_label: tuple[str, str], request_id_label: str
     ) -> bool: ...
 
-    async def apply_object(self, *, manifest: Mapping[str, Any]) -> dict[str, Any]: ...
+    async def apply_object(self, *, manifest: Mapping[str, Any], dry_run: bool = False) -> dict[str, Any]: ...
+
+    async def get_object(
+        self, *, api_version: str, kind: str, name: str, namespace: str | None = None
+    ) -> dict[str, Any] | None: ...
 
     async def create_workflow(self, *, manifest: Mapping[str, Any]) -> dict[str, Any]: ...
 

@@ -91,7 +91,7 @@ class Database:
         try:
             async with self.write() as conn:
                 await conn.run_sync(_upgrade, revision)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:  # OSError: the server is unreachable
             raise errors.ConfigurationError(f"database migration failed: {exc}") from exc
 
     async def dispose(self) -> None:

@@ -107,15 +107,18 @@ class Repository:
         changes: Mapping[str, Any] | None = None,
         event: records.NewEvent | None = None,
         audit: records.NewAudit | None = None,
+        expected_version: int | None = None,
     ) -> records.RequestRecord:
         """Record the outcome of a claimed piece of work and give the lease back.
 
         Raises :class:`errors.Conflict` if ``worker`` no longer holds the lease (it expired and
         another worker claimed the request): that worker's view wins, this outcome is dropped.
+        With ``expected_version`` (the version the work was based on) a request changed by a user
+        meanwhile raises :class:`errors.PreconditionFailed` and nothing is written.
         """
         return await self._write(
             request_id,
-            expected_version=None,
+            expected_version=expected_version,
             changes=changes or {},
             event=event,
             audit=audit,
