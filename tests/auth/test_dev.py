@@ -69,3 +69,9 @@ def test_an_unknown_persona_is_refused_with_the_list_of_known_ones(signer: dev.D
     with pytest.raises(errors.ValidationFailed) as caught:
         signer.token_for("root")
     assert "team-a-admin" in caught.value.details["persona"]
+
+
+def test_a_corrupt_dev_key_is_a_configuration_error_that_says_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / dev.KEY_FILE).write_text("not a key")
+    with pytest.raises(errors.ConfigurationError, match="delete it"):
+        dev.DevSigner.load_or_create(modes.dev(tmp_path))

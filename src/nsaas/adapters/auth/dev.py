@@ -153,7 +153,12 @@ def platform_secret(settings: config.Settings) -> str:
 def _load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
     if not path.exists():
         _create_key(path)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except ValueError as error:
+        raise errors.ConfigurationError(
+            f"{path} is not a readable dev key; delete it to get a new one", details={"dev_key": str(path)}
+        ) from error
     if not isinstance(key, rsa.RSAPrivateKey):
         raise errors.ConfigurationError(f"{path} is not an RSA private key", details={"dev_key": str(path)})
     return key
