@@ -176,6 +176,8 @@ class UiSettings(BaseModel):
     session_secret: SecretStr = SecretStr("")
     ui_client_secret: SecretStr = SecretStr("")
     session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
+    #: OAuth scope of the Platform API requested at login (empty: ``api://<azure client id>/.default``).
+    api_scope: str = ""
 
 
 class Settings(BaseSettings):
@@ -241,3 +243,46 @@ class Settings(BaseSettings):
 
 def load() -> Settings:
     return Settings()
+
+
+def reference_markdown() -> str:
+    """The configuration reference (docs/configuration.md), generated so it cannot drift."""
+    lines = [
+        "# Configuration reference",
+        "",
+        "Generated from `nsaas.config.Settings` by `nsaas config-reference`; a test keeps this file in step.",
+        "Every setting is an environment variable with the prefix `NSAAS_`; grouped settings use `__`",
+        "between the group and the field (`NSAAS_POLICY__TEAM_NAMESPACE_CAP=20`). Lists and maps are JSON",
+        '(`NSAAS_AUTH__GROUP_ROLES=\'{"<group-object-id>": ["platform:admin"]}\'`).',
+        "Secrets have no usable default outside `NSAAS_AUTH_MODE=dev`: a production process refuses to start.",
+        "",
+    ]
+    lines += _field_table(Settings, prefix="NSAAS_", title="Top level")
+    for name, info in Settings.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            doc = (annotation.__doc__ or "").strip().splitlines()
+            lines += _field_table(annotation, prefix=f"NSAAS_{name.upper()}__", title=f"`{name}`", doc=doc)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _field_table(model: type[BaseModel], *, prefix: str, title: str, doc: list[str] | None = None) -> list[str]:
+    rows = [f"## {title}", ""]
+    if doc:
+        rows += [doc[0], ""]
+    rows += ["| variable | type | default |", "|---|---|---|"]
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            continue
+        default = info.get_default(call_default_factory=True)
+        if isinstance(default, SecretStr):
+            shown = "(secret, none)"
+        elif isinstance(default, Path):
+            shown = f"`{default}`"
+        else:
+            shown = f"`{default!s}`" if default not in ("", None) else "(empty)"
+        type_name = getattr(annotation, "__name__", str(annotation)).replace("typing.", "")
+        cells = [f"`{prefix}{name.upper()}`", type_name, shown]
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return [*rows, ""]

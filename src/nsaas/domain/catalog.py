@@ -29,10 +29,19 @@ class Parameter:
     maximum: int | None = None
 
     def to_api(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"name": self.name, "type": self.type, "description": self.description,
-                                "required": self.required}  # fmt: skip
-        for key, value in (("choices", list(self.choices)), ("default", self.default), ("pattern", self.pattern),
-                           ("minimum", self.minimum), ("maximum", self.maximum)):  # fmt: skip
+        body: dict[str, Any] = {
+            "name": self.name,
+            "type": self.type,
+            "description": self.description,
+            "required": self.required,
+        }
+        for key, value in (
+            ("choices", list(self.choices)),
+            ("default", self.default),
+            ("pattern", self.pattern),
+            ("minimum", self.minimum),
+            ("maximum", self.maximum),
+        ):
             if value not in (None, []):
                 body[key] = value
         return body
@@ -77,10 +86,15 @@ class Template:
 
     def to_api(self) -> dict[str, Any]:
         return {
-            "id": self.id, "name": self.name, "description": self.description, "category": self.category,
-            "resourceTier": self.tier, "features": list(self.features), "environments": list(self.environments),
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "category": self.category,
+            "resourceTier": self.tier,
+            "features": list(self.features),
+            "environments": list(self.environments),
             "parameters": [p.to_api() for p in self.parameters],
-        }  # fmt: skip
+        }
 
     def request_body(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The namespace request this template produces; raises ValidationFailed for bad parameters."""
@@ -95,12 +109,15 @@ class Template:
                 f"template {self.id} has {len(problems)} invalid parameter(s)", details=problems
             )
         body: dict[str, Any] = {
-            "namespaceName": values["namespaceName"], "team": values["team"],
-            "environment": values["environment"], "resourceTier": self.tier,
-            "networkPolicy": values["networkPolicy"] or self.network_policy, "features": list(self.features),
+            "namespaceName": values["namespaceName"],
+            "team": values["team"],
+            "environment": values["environment"],
+            "resourceTier": self.tier,
+            "networkPolicy": values["networkPolicy"] or self.network_policy,
+            "features": list(self.features),
             "description": values["description"] or f"From template {self.name}",
             "costCenter": values["costCenter"] or "",
-        }  # fmt: skip
+        }
         if values["ttlHours"] is not None:
             body["ttl"] = f"{values['ttlHours']}h"
         return body
@@ -131,17 +148,43 @@ def _check(param: Parameter, value: Any, problems: dict[str, str]) -> Any:
 
 
 TEMPLATES: tuple[Template, ...] = (
-    Template("basic-web-app", "Basic web application", "A web front end or small service with mesh and metrics.",
-             "web", "small", ("istio-injection", "monitoring-enhanced"), ("development", "staging", "production")),
-    Template("microservice-api", "Microservice API", "A production API with a database and public ingress.",
-             "api", "medium", ("istio-injection", "monitoring-enhanced", "database-access", "external-ingress"),
-             ("staging", "production")),
-    Template("ml-workspace", "ML workspace", "GPU workspace for training and experiments, backed up nightly.",
-             "data", "large", ("gpu-access", "monitoring-enhanced", "backup-enabled"), ("development", "staging")),
-    Template("data-pipeline", "Data pipeline", "Batch and streaming jobs with database access and backups.",
-             "data", "medium", ("monitoring-enhanced", "backup-enabled", "database-access"),
-             ("staging", "production")),
-)  # fmt: skip
+    Template(
+        "basic-web-app",
+        "Basic web application",
+        "A web front end or small service with mesh and metrics.",
+        "web",
+        "small",
+        ("istio-injection", "monitoring-enhanced"),
+        ("development", "staging", "production"),
+    ),
+    Template(
+        "microservice-api",
+        "Microservice API",
+        "A production API with a database and public ingress.",
+        "api",
+        "medium",
+        ("istio-injection", "monitoring-enhanced", "database-access", "external-ingress"),
+        ("staging", "production"),
+    ),
+    Template(
+        "ml-workspace",
+        "ML workspace",
+        "GPU workspace for training and experiments, backed up nightly.",
+        "data",
+        "large",
+        ("gpu-access", "monitoring-enhanced", "backup-enabled"),
+        ("development", "staging"),
+    ),
+    Template(
+        "data-pipeline",
+        "Data pipeline",
+        "Batch and streaming jobs with database access and backups.",
+        "data",
+        "medium",
+        ("monitoring-enhanced", "backup-enabled", "database-access"),
+        ("staging", "production"),
+    ),
+)
 BY_ID = {t.id: t for t in TEMPLATES}
 
 

@@ -77,7 +77,7 @@ class KubeApi:
         items = await self.caller.call("list", _where(kind, None, namespace), run)
         return [client.to_manifest(item) for item in items]
 
-    async def apply(self, *, manifest: Mapping[str, Any], force: bool = True) -> Manifest:
+    async def apply(self, *, manifest: Mapping[str, Any], force: bool = True, dry_run: bool = False) -> Manifest:
         """Server-side apply of ``manifest`` with the platform's field manager; returns the live object."""
         kind, meta = manifest["kind"], manifest["metadata"]
         res: Any = client.resource_class(manifest["apiVersion"], kind)
@@ -93,6 +93,7 @@ class KubeApi:
                 patch_type=PatchType.APPLY,
                 field_manager=self._field_manager,
                 force=force,
+                dry_run=dry_run,
             )
 
         live = await self.caller.call("apply", _where(kind, meta["name"], namespace), run)

@@ -163,9 +163,12 @@ class Cluster:
 
     # -- generic objects and Argo ----------------------------------------------------------
 
-    async def apply_object(self, *, manifest: Mapping[str, Any]) -> Manifest:
-        """Server-side apply of one object of a known kind (e.g. loading a WorkflowTemplate)."""
-        return await self._kube.apply(manifest=manifest)
+    async def apply_object(self, *, manifest: Mapping[str, Any], dry_run: bool = False) -> Manifest:
+        """Server-side apply of one object of a known kind (e.g. loading a WorkflowTemplate).
+
+        With ``dry_run`` the API server validates and admits it (``dryRun=All``) but stores nothing.
+        """
+        return await self._kube.apply(manifest=manifest, dry_run=dry_run)
 
     async def get_object(
         self, *, api_version: str, kind: str, name: str, namespace: str | None = None

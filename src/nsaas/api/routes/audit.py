@@ -1,0 +1,44 @@
+"""Audit log route: platform and security admins only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from nsaas import metrics
+from nsaas.api import schemas
+from nsaas.api.deps import PrincipalDep, RuntimeDep
+from nsaas.domain import errors
+
+router = APIRouter(prefix="/api/platform", tags=["audit"], responses=schemas.ERRORS)
+
+
+@router.get("/audit", response_model=schemas.Envelope[schemas.AuditPage])
+async def audit_log(
+    rt: RuntimeDep,
+    principal: PrincipalDep,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    action: Annotated[str | None, Query(max_length=100)] = None,
+    target: Annotated[str | None, Query(max_length=100)] = None,
+    outcome: Annotated[str | None, Query(pattern="^(success|denied|failed)$")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    if not principal.can_read_audit:
+        metrics.AUTHZ_DENIALS.labels("audit").inc()
+        raise errors.PermissionDenied("the audit log is for platform and security admins", details={"role": "admin"})
+    items, total = await rt.repo.list_audit(
+        actor=actor,
+        action=action,
+        target=target,
+        outcome=outcome,
+        since=since,
+        until=until,
+        offset=offset,
+        limit=limit,
+    )
+    return schemas.ok({"items": [schemas.audit(a) for a in items], "total": total, "offset": offset, "limit": limit})

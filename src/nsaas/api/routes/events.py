@@ -1,0 +1,81 @@
+"""Server-Sent Events of status changes: one namespace's timeline, or everything the caller may see.
+
+Events are durable rows; the bus only wakes the stream. A stream therefore resumes exactly
+where the browser left off (``Last-Event-ID``), and a missed wake-up costs at most one
+catch-up interval, never an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from nsaas import metrics
+from nsaas.api import schemas
+from nsaas.api.deps import CallerDep, RuntimeDep
+from nsaas.runtime import Runtime
+
+router = APIRouter(prefix="/api/platform", tags=["events"], responses=schemas.ERRORS)
+KEEPALIVE_SECONDS = 15.0
+CATCH_UP_SECONDS = 2.0
+
+
+async def _stream(
+    rt: Runtime, *, after: int, request_id: str | None, teams: Sequence[str] | None
+) -> AsyncIterator[ServerSentEvent]:
+    metrics.EVENT_SUBSCRIBERS.inc()
+    try:
+        async with rt.bus.subscribe() as wakeups:
+            last = after
+            idle = 0.0
+            while True:
+                batch = await rt.repo.events_after(after_id=last, request_id=request_id, teams=teams, limit=500)
+                for event in batch:
+                    last = event.id
+                    payload = schemas.Event.model_validate(schemas.event(event)).model_dump(mode="json")
+                    yield ServerSentEvent(data=payload, id=str(event.id), event=event.kind)
+                if batch:
+                    idle = 0.0
+                    continue
+                try:
+                    await asyncio.wait_for(wakeups.get(), timeout=CATCH_UP_SECONDS)
+                except TimeoutError:
+                    idle += CATCH_UP_SECONDS
+                    if idle >= KEEPALIVE_SECONDS:
+                        idle = 0.0
+                        yield ServerSentEvent(comment="keepalive")
+    finally:
+        metrics.EVENT_SUBSCRIBERS.dec()
+
+
+def _resume(last_event_id: str | None, default: int) -> int:
+    return int(last_event_id) if last_event_id and last_event_id.isdigit() else default
+
+
+@router.get("/namespaces/{name}/events", response_class=EventSourceResponse)
+async def namespace_events(
+    rt: RuntimeDep,
+    who: CallerDep,
+    name: str,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    """The request's whole timeline first, then every new event as it happens."""
+    record = await rt.requests.visible(name, who)
+    async for event in _stream(rt, after=_resume(last_event_id, 0), request_id=record.id, teams=None):
+        yield event
+
+
+@router.get("/events", response_class=EventSourceResponse)
+async def all_events(
+    rt: RuntimeDep,
+    who: CallerDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    """Every new event of the namespaces the caller may see (from now, or from Last-Event-ID)."""
+    start = _resume(last_event_id, await rt.repo.latest_event_id())
+    async for event in _stream(rt, after=start, request_id=None, teams=rt.requests.visible_teams(who)):
+        yield event

@@ -1,0 +1,277 @@
+"""Public shapes of the API (OpenAPI), kept apart from storage records and domain objects.
+
+Request bodies are validated by the domain (every failing field named at once); the models
+here describe them for OpenAPI and describe every response, so schemathesis can check that the
+service answers what it documents.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nsaas.domain import records, requests
+
+T = TypeVar("T")
+
+
+class Envelope(BaseModel, Generic[T]):
+    success: bool = True
+    data: T
+    timestamp: datetime
+
+
+def ok(data: Any) -> dict[str, Any]:
+    return {"success": True, "data": data, "timestamp": datetime.now(UTC)}
+
+
+class ErrorBody(BaseModel):
+    success: Literal[False] = False
+    error: str
+    message: str
+    details: dict[str, str] = Field(default_factory=dict)
+    requestId: str | None = None
+    timestamp: str | None = None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in {
+        400: "Invalid input: every failing field is named in details",
+        401: "Missing or invalid credentials",
+        403: "Authenticated but not allowed",
+        404: "Not found (or not visible to you)",
+        409: "Conflicts with the current state",
+        412: "If-Match does not match the current version",
+        413: "Request body too large",
+        422: "Refused by platform policy, or an Idempotency-Key reused with another body",
+        429: "Rate limited; see Retry-After",
+    }.items()
+}
+
+
+class RbacConfigIn(BaseModel):
+    principalId: str = Field(description="Azure AD object ID (GUID)")
+    principalType: Literal["User", "Group"]
+    roleDefinition: Literal["aks-rbac-admin", "aks-rbac-writer", "aks-rbac-reader"]
+
+
+class NamespaceRequestIn(BaseModel):
+    """A namespace request (documentation of the body; the domain validates it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    namespaceName: str = Field(max_length=requests.MAX_NAME, pattern=requests.NAME_RE.pattern)
+    team: str = Field(min_length=2, max_length=32, pattern=requests.TEAM_RE.pattern)
+    environment: Literal["development", "staging", "production"]
+    resourceTier: Literal["micro", "small", "medium", "large"]
+    networkPolicy: Literal["isolated", "team-shared", "open"]
+    features: list[
+        Literal[
+            "istio-injection",
+            "monitoring-enhanced",
+            "backup-enabled",
+            "gpu-access",
+            "database-access",
+            "external-ingress",
+        ]
+    ] = Field(default_factory=list)
+    description: str = Field(default="", max_length=requests.MAX_DESCRIPTION)
+    costCenter: str = Field(default="", max_length=requests.MAX_COST_CENTER)
+    rbacConfig: RbacConfigIn | None = None
+    ttl: str | None = Field(default=None, pattern=r"^\d+[hd]$", description='Expiry, e.g. "72h" or "7d"')
+
+
+class NamespacePatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resourceTier: Literal["micro", "small", "medium", "large"] | None = None
+    features: list[str] | None = None
+    ttl: str | None = Field(default=None, pattern=r"^\d+[hd]$")
+    description: str | None = Field(default=None, max_length=requests.MAX_DESCRIPTION)
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(default="", max_length=1000)
+
+
+class Accepted(BaseModel):
+    requestId: str
+    namespaceName: str
+    status: str
+    statusUrl: str
+    estimatedSeconds: int
+    needsApproval: bool
+
+
+class NamespaceSummary(BaseModel):
+    requestId: str
+    name: str
+    team: str
+    environment: str
+    tier: str
+    networkPolicy: str
+    features: list[str]
+    status: str
+    statusReason: str
+    engine: str
+    requestedBy: str
+    approvedBy: str | None
+    createdAt: datetime
+    updatedAt: datetime
+    readyAt: datetime | None
+    expiresAt: datetime | None
+    version: int
+    description: str
+    costCenter: str
+
+
+class Page(BaseModel):
+    items: list[NamespaceSummary]
+    total: int
+    offset: int
+    limit: int
+
+
+class Event(BaseModel):
+    id: int
+    requestId: str
+    namespace: str
+    team: str
+    at: datetime
+    kind: str
+    status: str
+    step: str | None
+    phase: str | None
+    message: str
+    data: dict[str, Any]
+
+
+class QuotaLine(BaseModel):
+    resource: str
+    used: str
+    hard: str
+    ratio: float | None
+
+
+class CostOut(BaseModel):
+    tier: str
+    currency: str
+    estimatedMonthly: float
+    breakdown: dict[str, float]
+    isEstimate: bool
+    basis: str
+
+
+class NamespaceDetail(NamespaceSummary):
+    cluster: dict[str, Any]
+    quota: list[QuotaLine]
+    networkPolicySummary: str
+    featureSummary: dict[str, str]
+    cost: CostOut
+    timeline: list[Event]
+    lastError: str | None
+    rbacConfig: dict[str, Any] | None
+
+
+class RequestStatus(BaseModel):
+    requestId: str
+    namespaceName: str
+    status: str
+    statusReason: str
+    lastError: str | None
+    attempts: int
+    timeline: list[Event]
+
+
+class Preview(BaseModel):
+    allowed: bool
+    violations: dict[str, str]
+    needsApproval: bool
+    cost: CostOut
+    bundle: dict[str, Any]
+    yaml: str
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    roles: list[str]
+    action: str
+    targetType: str
+    target: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    correlationId: str | None
+    sourceIp: str | None
+    userAgent: str | None
+    outcome: str
+    detail: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    total: int
+    offset: int
+    limit: int
+
+
+def summary(record: records.RequestRecord) -> dict[str, Any]:
+    spec = record.spec
+    return {
+        "requestId": record.id,
+        "name": record.name,
+        "team": record.team,
+        "environment": record.environment,
+        "tier": record.tier,
+        "networkPolicy": record.network_policy,
+        "features": list(spec.get("features", [])),
+        "status": str(record.status),
+        "statusReason": record.status_reason,
+        "engine": record.engine,
+        "requestedBy": record.requested_by,
+        "approvedBy": record.approved_by,
+        "createdAt": record.created_at,
+        "updatedAt": record.updated_at,
+        "readyAt": record.ready_at,
+        "expiresAt": record.expires_at,
+        "version": record.version,
+        "description": str(spec.get("description", "")),
+        "costCenter": str(spec.get("costCenter", "")),
+    }
+
+
+def event(record: records.EventRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "requestId": record.request_id,
+        "namespace": record.namespace,
+        "team": record.team,
+        "at": record.at,
+        "kind": record.kind,
+        "status": str(record.status),
+        "step": record.step,
+        "phase": record.phase,
+        "message": record.message,
+        "data": dict(record.data),
+    }
+
+
+def audit(record: records.AuditRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "at": record.at,
+        "actor": record.actor,
+        "roles": list(record.roles),
+        "action": record.action,
+        "targetType": record.target_type,
+        "target": record.target,
+        "before": dict(record.before) if record.before is not None else None,
+        "after": dict(record.after) if record.after is not None else None,
+        "correlationId": record.correlation_id,
+        "sourceIp": record.source_ip,
+        "userAgent": record.user_agent,
+        "outcome": record.outcome,
+        "detail": record.detail,
+    }

@@ -1,0 +1,124 @@
+"""The composition root: builds the adapters and services one process needs, and closes them.
+
+``nsaas api``, ``nsaas worker`` and ``nsaas dev`` all build their object graph here, so the
+wiring exists once. Nothing else constructs adapters; services only see their ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy import text
+
+from nsaas import config, metrics
+from nsaas.adapters.auth import authenticator as auth
+from nsaas.adapters.db import database as db
+from nsaas.adapters.db import repository
+from nsaas.adapters.events import memory, postgres
+from nsaas.adapters.kube import cluster as kube
+from nsaas.services import analytics, inspect, reconciler, selftest
+from nsaas.services import requests as request_service
+
+log = structlog.get_logger("nsaas.runtime")
+VERSION = "1.1.0"
+GAUGE_REFRESH_SECONDS = 5.0
+
+
+@dataclass
+class Runtime:
+    settings: config.Settings
+    component: str
+    database: db.Database
+    repo: repository.Repository
+    cluster: kube.Cluster
+    bus: memory.MemoryBus | postgres.PostgresBus
+    authenticator: auth.Authenticator
+    requests: request_service.RequestService
+    inspector: inspect.Inspector
+    reconciler: reconciler.Reconciler
+    analytics: analytics.Analytics
+    selftest: selftest.SelfTest
+    version: str = VERSION
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _gauges_at: float = 0.0
+
+    async def start_background(self, *, worker: bool) -> None:
+        await self.bus.start()
+        if worker:
+            self._tasks.append(asyncio.create_task(self.reconciler.run(), name="nsaas-reconciler"))
+
+    def reconciler_status(self) -> dict[str, Any]:
+        return self.reconciler.status()
+
+    async def checks(self) -> dict[str, dict[str, Any]]:
+        results: dict[str, dict[str, Any]] = {}
+        started = time.perf_counter()
+        try:
+            async with self.database.read() as conn:
+                await conn.execute(text("SELECT 1"))
+            results["database"] = {"ok": True}
+        except Exception as exc:
+            results["database"] = {"ok": False, "error": type(exc).__name__}
+        results["database"]["ms"] = round((time.perf_counter() - started) * 1000, 1)
+        started = time.perf_counter()
+        ok = await self.cluster.ping()
+        results["cluster"] = {"ok": ok, "ms": round((time.perf_counter() - started) * 1000, 1)}
+        return results
+
+    async def refresh_gauges(self) -> None:
+        """Namespace and backlog gauges from the database, at most every few seconds (scrapes are frequent)."""
+        now = time.monotonic()
+        if now - self._gauges_at < GAUGE_REFRESH_SECONDS:
+            return
+        self._gauges_at = now
+        metrics.NAMESPACES.clear()
+        for row in await self.repo.breakdown():
+            metrics.NAMESPACES.labels(row.status, row.team, row.tier, row.environment).set(row.count)
+        metrics.RECONCILE_BACKLOG.set(await self.repo.due_count(reconciler.utcnow()))
+
+    async def aclose(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.authenticator.aclose()
+        await self.cluster.aclose()
+        await self.bus.aclose()
+        await self.database.dispose()
+
+
+async def build(settings: config.Settings, *, component: str) -> Runtime:
+    """Connect everything one process needs. Migrates the schema itself only for SQLite or dev mode."""
+    url = settings.resolved_database_url()
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = db.Database.create(url, echo=settings.database.echo, pool_size=settings.database.pool_size)
+    if database.dialect == "sqlite" or settings.dev_mode:
+        await database.upgrade()
+    repo = repository.Repository(database)
+    cluster = kube.Cluster.from_settings(settings)
+    bus = postgres.for_url(url)
+    requests = request_service.RequestService(settings=settings, repo=repo, cluster=cluster, bus=bus)
+    worker = reconciler.Reconciler(settings=settings, repo=repo, cluster=cluster, bus=bus)
+    metrics.BUILD_INFO.labels(VERSION, component).set(1)
+    return Runtime(
+        settings=settings,
+        component=component,
+        database=database,
+        repo=repo,
+        cluster=cluster,
+        bus=bus,
+        authenticator=auth.Authenticator.from_settings(settings),
+        requests=requests,
+        inspector=inspect.Inspector(settings=settings, repo=repo, cluster=cluster),
+        reconciler=worker,
+        analytics=analytics.Analytics(settings=settings, repo=repo),
+        selftest=selftest.SelfTest(settings=settings, cluster=cluster),
+    )

@@ -1,0 +1,222 @@
+"""Provisioning engines: how a rendered bundle reaches the cluster, and how a namespace goes away.
+
+Both engines are driven by the level-triggered reconciler and must be safe to call again after
+a crash at any point:
+
+* ``direct``: server-side apply of the bundle with label-scoped prune, by the platform itself.
+* ``argo``: a Workflow created from the ``nsaas-provision-namespace`` / ``-decommission-``
+  WorkflowTemplates through the Kubernetes API. Workflow names are deterministic per request,
+  generation and attempt, so a resubmit after a crash hits 409 and reuses the workflow already
+  running. Its nodes become steps on the request's timeline.
+
+An engine reports :class:`Progress`; it never writes to the database itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from nsaas import config, metrics
+from nsaas.bundle import model
+from nsaas.domain import errors, records
+from nsaas.services import ports
+
+Outcome = Literal["done", "waiting", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step for the timeline: a workflow node or a phase of a direct apply."""
+
+    name: str
+    phase: str
+    message: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    outcome: Outcome
+    message: str = ""
+    steps: tuple[Step, ...] = ()
+    #: A failure that another attempt cannot fix (e.g. the namespace belongs to someone else).
+    permanent: bool = False
+    workflow: str | None = None
+
+    @classmethod
+    def done(cls, message: str = "", *steps: Step, workflow: str | None = None) -> Progress:
+        return cls("done", message, steps, workflow=workflow)
+
+    @classmethod
+    def waiting(cls, message: str = "", *steps: Step, workflow: str | None = None) -> Progress:
+        return cls("waiting", message, steps, workflow=workflow)
+
+    @classmethod
+    def failed(cls, message: str, *steps: Step, permanent: bool = False, workflow: str | None = None) -> Progress:
+        return cls("failed", message, steps, permanent=permanent, workflow=workflow)
+
+
+class DirectEngine:
+    name = "direct"
+
+    def __init__(self, *, settings: config.Settings, cluster: ports.Cluster) -> None:
+        self.settings = settings
+        self.cluster = cluster
+
+    async def provision(self, *, record: records.RequestRecord, bundle: model.Bundle) -> Progress:
+        result = await self.cluster.apply(bundle=bundle, prune=True)
+        step = Step(
+            "apply",
+            "Succeeded" if result.ok else "Failed",
+            f"applied {len(result.applied)} object(s), pruned {len(result.pruned)}",
+            {"applied": list(result.applied), "pruned": list(result.pruned), "failed": dict(result.failed)},
+        )
+        if not result.ok:
+            problems = "; ".join(f"{k}: {v}" for k, v in sorted(result.failed.items())) or "objects were skipped"
+            return Progress.failed(f"apply failed: {problems}", step)
+        return Progress.done(step.message, step)
+
+    async def decommission(self, *, record: records.RequestRecord, bundle: model.Bundle) -> Progress:
+        labels = self.settings.labels
+        deleted = await self.cluster.delete_by_selector(bundle=bundle)
+        started = await self.cluster.delete_namespace(
+            name=record.name,
+            request_id=record.id,
+            managed_label=(f"{labels.prefix}/managed", "true"),
+            request_id_label=f"{labels.prefix}/request-id",
+        )
+        step = Step(
+            "delete",
+            "Running" if started else "Pending",
+            f"deleting namespace {record.name}",
+            {"deletedOutside": list(deleted)},
+        )
+        return Progress.waiting(step.message, step)
+
+
+class ArgoEngine:
+    """Provision and decommission through Argo Workflows created via the Kubernetes API."""
+
+    name = "argo"
+
+    def __init__(self, *, settings: config.Settings, cluster: ports.Cluster) -> None:
+        self.settings = settings
+        self.cluster = cluster
+
+    @staticmethod
+    def workflow_name(*, request_id: str, generation: int, attempt: int, operation: str) -> str:
+        """Deterministic per request, generation and attempt: a resubmit after a crash gets 409."""
+        short = request_id.replace("-", "")[:12]
+        return f"nsaas-{operation[:4]}-{short}-g{generation}-a{attempt}"
+
+    def workflow(
+        self, *, request_id: str, generation: int, attempt: int, bundle: model.Bundle, operation: str
+    ) -> dict[str, Any]:
+        """The Workflow object for one attempt (pure: golden-testable)."""
+        engines = self.settings.engines
+        template = engines.provision_template if operation == "provision" else engines.decommission_template
+        namespace_manifest = next(m for m in bundle.manifests if m["kind"] == "Namespace")
+        others = [m for m in bundle.manifests if m["kind"] != "Namespace"]
+        parameters = {
+            "request-id": request_id,
+            "namespace": bundle.namespace,
+            "digest": bundle.digest,
+            "namespace-manifest": json.dumps(namespace_manifest, sort_keys=True),
+            "manifests": json.dumps(others, sort_keys=True),
+        }
+        prefix = self.settings.labels.prefix
+        return {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Workflow",
+            "metadata": {
+                "name": self.workflow_name(
+                    request_id=request_id, generation=generation, attempt=attempt, operation=operation
+                ),
+                "namespace": engines.argo_namespace,
+                "labels": {
+                    **bundle.selector,
+                    f"{prefix}/operation": operation,
+                    f"{prefix}/generation": str(generation),
+                },
+            },
+            "spec": {
+                "workflowTemplateRef": {"name": template},
+                "arguments": {"parameters": [{"name": k, "value": v} for k, v in parameters.items()]},
+            },
+        }
+
+    async def provision(self, *, record: records.RequestRecord, bundle: model.Bundle) -> Progress:
+        return await self._run(record=record, bundle=bundle, operation="provision")
+
+    async def decommission(self, *, record: records.RequestRecord, bundle: model.Bundle) -> Progress:
+        progress = await self._run(record=record, bundle=bundle, operation="decommission")
+        if progress.outcome == "done":
+            # The workflow started the deletion; the reconciler waits until the namespace is gone.
+            return Progress.waiting(progress.message, *progress.steps, workflow=progress.workflow)
+        return progress
+
+    async def _run(self, *, record: records.RequestRecord, bundle: model.Bundle, operation: str) -> Progress:
+        manifest = self.workflow(
+            request_id=record.id,
+            generation=record.generation,
+            attempt=record.attempts,
+            bundle=bundle,
+            operation=operation,
+        )
+        name = manifest["metadata"]["name"]
+        namespace = manifest["metadata"]["namespace"]
+        live = await self.cluster.get_workflow(namespace=namespace, name=name)
+        if live is None:
+            live = await self.cluster.create_workflow(manifest=manifest)
+        status = live.get("status") or {}
+        phase = status.get("phase") or "Pending"
+        steps = tuple(_node_steps(status.get("nodes") or {}, workflow=name))
+        if phase == "Succeeded":
+            metrics.WORKFLOW_RESULTS.labels(manifest["spec"]["workflowTemplateRef"]["name"], phase).inc()
+            return Progress.done(f"workflow {name} succeeded", *steps, workflow=name)
+        if phase in ("Failed", "Error"):
+            metrics.WORKFLOW_RESULTS.labels(manifest["spec"]["workflowTemplateRef"]["name"], phase).inc()
+            reason = status.get("message") or _first_failure(steps) or phase
+            return Progress.failed(f"workflow {name} {phase.lower()}: {reason}", *steps, workflow=name)
+        return Progress.waiting(f"workflow {name} {phase.lower()}", *steps, workflow=name)
+
+
+def _node_steps(nodes: Mapping[str, Any], *, workflow: str) -> list[Step]:
+    """Workflow nodes as timeline steps, in start order; the DAG root and retry wrappers are left out."""
+    picked = [
+        n for n in nodes.values() if n.get("type") in ("Pod", "Skipped", "Suspend") or (n.get("type") == "TaskGroup")
+    ]
+    picked.sort(key=lambda n: (n.get("startedAt") or "", n.get("displayName") or ""))
+    return [
+        Step(
+            str(n.get("displayName") or n.get("name")),
+            str(n.get("phase") or "Pending"),
+            str(n.get("message") or ""),
+            {
+                "workflow": workflow,
+                "node": n.get("id"),
+                "startedAt": n.get("startedAt"),
+                "finishedAt": n.get("finishedAt"),
+            },
+        )
+        for n in picked
+    ]
+
+
+def _first_failure(steps: Sequence[Step]) -> str | None:
+    for step in steps:
+        if step.phase in ("Failed", "Error") and step.message:
+            return f"{step.name}: {step.message}"
+    return None
+
+
+def for_record(
+    record: records.RequestRecord, engines: Mapping[str, DirectEngine | ArgoEngine]
+) -> DirectEngine | ArgoEngine:
+    try:
+        return engines[record.engine]
+    except KeyError:
+        raise errors.ConfigurationError(f"unknown engine {record.engine!r}") from None

@@ -1,0 +1,394 @@
+"""Use cases of a namespace request: submit, preview, change, approve, reject, cancel, decommission.
+
+Each use case validates, checks authorization and policy, then writes the new desired state,
+its timeline event and its audit record in one transaction; the reconciler does the cluster
+work afterwards. Nothing here talks to the cluster except the read-only check that a name is
+not an existing unmanaged namespace (best effort: the reconciler checks again before applying).
+
+Authorization is object level: a caller who may not see a team's namespace gets NotFound,
+exactly as if it did not exist, so names of other teams' namespaces do not leak.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from nsaas import config, metrics
+from nsaas.bundle import render
+from nsaas.domain import cost, errors, identity, lifecycle, policy, records, requests
+from nsaas.services import ports
+
+S = lifecycle.Status
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who acts, and the HTTP facts the audit record keeps."""
+
+    principal: identity.Principal
+    correlation_id: str | None = None
+    source_ip: str | None = None
+    user_agent: str | None = None
+
+    def audit(
+        self,
+        action: str,
+        target: str,
+        *,
+        outcome: records.AuditOutcome = "success",
+        detail: str = "",
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+    ) -> records.NewAudit:
+        return records.NewAudit(
+            actor=self.principal.subject,
+            action=action,
+            target_type="namespace",
+            target=target,
+            outcome=outcome,
+            roles=tuple(sorted(self.principal.roles)),
+            before=before,
+            after=after,
+            correlation_id=self.correlation_id,
+            source_ip=self.source_ip,
+            user_agent=self.user_agent,
+            detail=detail,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """A new request (``record``), or the stored ``response`` of an Idempotency-Key replay."""
+
+    record: records.RequestRecord | None
+    response: Mapping[str, Any]
+
+
+def body_hash(body: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class RequestService:
+    def __init__(
+        self,
+        *,
+        settings: config.Settings,
+        repo: ports.Repository,
+        cluster: ports.Cluster | None,
+        bus: ports.EventBus,
+    ) -> None:
+        self.settings = settings
+        self.repo = repo
+        self.cluster = cluster
+        self.bus = bus
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    async def visible(self, name: str, caller: Caller) -> records.RequestRecord:
+        """The newest request for ``name`` the caller may see, or NotFound."""
+        record = await self.repo.find_live_by_name(name) or await self.repo.get_latest_by_name(name)
+        if record is None or not caller.principal.can_see(record.team):
+            raise errors.NotFound(f"no namespace named {name}", details={"name": "not found"})
+        return record
+
+    async def visible_by_id(self, request_id: str, caller: Caller) -> records.RequestRecord:
+        try:
+            record = await self.repo.get(request_id)
+        except errors.NotFound:
+            record = None
+        if record is None or not caller.principal.can_see(record.team):
+            raise errors.NotFound(f"no request {request_id}", details={"id": "not found"})
+        return record
+
+    def visible_teams(self, caller: Caller) -> list[str] | None:
+        """None means every team (platform roles); otherwise the caller's teams."""
+        return None if caller.principal.can_see_all else sorted(caller.principal.teams)
+
+    # ---- submit and preview ------------------------------------------------------------------
+
+    async def preview(self, body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
+        """Bundle, policy verdict and cost of a draft; nothing is stored."""
+        spec = requests.parse_spec(body)
+        violations = policy.evaluate(spec, rules=self.settings.policy, context=await self._context(spec))
+        bundle = render.render_bundle(spec, self.settings, request_id="preview", requested_by=caller.principal.subject)
+        return {
+            "allowed": not violations,
+            "violations": violations,
+            "needsApproval": policy.needs_approval(spec, rules=self.settings.policy),
+            "cost": cost.estimate(spec.tier, prices=self.settings.pricing).to_api(),
+            "bundle": {"digest": bundle.digest, "manifests": list(bundle.manifests)},
+            "yaml": render.to_yaml(bundle),
+        }
+
+    async def submit(
+        self,
+        body: Mapping[str, Any],
+        caller: Caller,
+        *,
+        respond: ports.ResponseRenderer,
+        idempotency_key: str | None = None,
+        engine: str | None = None,
+    ) -> Submitted:
+        """Store a new request; ``respond`` renders the API answer, kept for Idempotency-Key replays."""
+        principal = caller.principal
+        digest = body_hash(body)
+        if idempotency_key:
+            earlier = await self.repo.idempotency_replay(principal.subject, idempotency_key, body_hash=digest)
+            if earlier is not None:
+                return Submitted(record=None, response=earlier.response)
+        spec = requests.parse_spec(body)
+        if not principal.can_create(spec.team):
+            metrics.AUTHZ_DENIALS.labels("create").inc()
+            raise errors.PermissionDenied(
+                f"you are not a member of team {spec.team}", details={"team": "you may only request for your teams"}
+            )
+        if engine is not None and engine != self.settings.engine and not principal.is_platform_admin:
+            raise errors.PermissionDenied("only platform admins may choose the engine", details={"engine": "admin"})
+        await self._check_creation_rate(principal.subject)
+        context = await self._context(spec)
+        found = policy.evaluate(spec, rules=self.settings.policy, context=context)
+        if found:
+            for field in found:
+                metrics.POLICY_VIOLATIONS.labels(field).inc()
+            raise errors.PolicyViolation(f"the request breaks {len(found)} platform rule(s)", details=found)
+        now = datetime.now(UTC)
+        approval = policy.needs_approval(spec, rules=self.settings.policy)
+        status = S.PENDING_APPROVAL if approval else S.PROVISIONING
+        new = records.NewRequest(
+            spec=spec,
+            status=status,
+            engine="argo" if (engine or self.settings.engine) == "argo" else "direct",
+            requested_by=principal.subject,
+            status_reason="waiting for approval" if approval else "queued for provisioning",
+            expires_at=now + timedelta(hours=spec.ttl_hours) if spec.ttl_hours else None,
+            next_attempt_at=None if approval else now,
+        )
+        message = (
+            f"requested by {principal.subject}; {'waiting for approval' if approval else 'queued for provisioning'}"
+        )
+        claim = (
+            records.IdempotencyClaim(owner=principal.subject, key=idempotency_key, body_hash=digest, status_code=202)
+            if idempotency_key
+            else None
+        )
+        record = await self.repo.create_request(
+            new,
+            event=records.NewEvent(kind="status", message=message),
+            audit=caller.audit("namespace.request", spec.name, after=spec.to_api()),
+            idempotency=claim,
+            response=respond,
+        )
+        await self._announce(record)
+        return Submitted(record=record, response=respond(record))
+
+    # ---- changes -----------------------------------------------------------------------------
+
+    async def update(
+        self, name: str, patch: Mapping[str, Any], caller: Caller, *, expected_version: int | None
+    ) -> records.RequestRecord:
+        record = await self._manageable(name, caller, action="update")
+        if record.status not in (S.READY, S.FAILED, S.UPDATING, S.PROVISIONING, S.PENDING_APPROVAL):
+            raise errors.Conflict(f"{name} is {record.status} and cannot be changed", details={"status": record.status})
+        old = record.spec_obj
+        spec = requests.apply_patch(old, patch)
+        usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team, exclude_id=record.id))
+        policy.enforce(spec, rules=self.settings.policy, context=policy.Context(usage=usage, is_update=True))
+        now = datetime.now(UTC)
+        # A spec change bumps the generation (repository rule); every change reaches the bundle
+        # (labels, annotations, quota), so a live namespace is re-applied and shows "updating".
+        changes: dict[str, Any] = {"spec": spec}
+        if spec.ttl_hours != old.ttl_hours or "ttl" in patch:
+            changes["expires_at"] = now + timedelta(hours=spec.ttl_hours) if spec.ttl_hours else None
+            changes["warnings_sent"] = ()
+        if spec != old:
+            if record.status in (S.READY, S.FAILED):
+                changes.update(
+                    status=S.UPDATING,
+                    status_reason="applying the change",
+                    attempts=0,
+                    next_attempt_at=now,
+                    last_error=None,
+                )
+            elif record.status in (S.UPDATING, S.PROVISIONING):
+                changes["next_attempt_at"] = now
+        message = "changed " + ", ".join(sorted(patch))
+        updated = await self.repo.update(
+            record.id,
+            expected_version=expected_version,
+            changes=changes,
+            event=records.NewEvent(kind="status" if "status" in changes else "info", message=message),
+            audit=caller.audit("namespace.update", name, before=old.to_api(), after=spec.to_api()),
+        )
+        await self._announce(updated)
+        return updated
+
+    async def approve(self, name: str, caller: Caller, *, reason: str) -> records.RequestRecord:
+        record = await self._pending(name, caller)
+        now = datetime.now(UTC)
+        spec = record.spec_obj
+        changes: dict[str, Any] = {
+            "status": S.PROVISIONING,
+            "status_reason": "approved; queued for provisioning",
+            "approved_by": caller.principal.subject,
+            "approved_at": now,
+            "next_attempt_at": now,
+        }
+        if spec.ttl_hours:
+            changes["expires_at"] = now + timedelta(hours=spec.ttl_hours)
+        updated = await self.repo.update(
+            record.id,
+            expected_version=None,
+            changes=changes,
+            event=records.NewEvent(kind="status", message=f"approved by {caller.principal.subject}: {reason}".strip()),
+            audit=caller.audit("namespace.approve", name, detail=reason),
+        )
+        await self._announce(updated)
+        return updated
+
+    async def reject(self, name: str, caller: Caller, *, reason: str) -> records.RequestRecord:
+        if not reason.strip():
+            raise errors.ValidationFailed("a rejection needs a reason", details={"reason": "is required"})
+        record = await self._pending(name, caller)
+        updated = await self.repo.update(
+            record.id,
+            expected_version=None,
+            changes={
+                "status": S.REJECTED,
+                "status_reason": f"rejected: {reason}",
+                "rejection_reason": reason,
+                "next_attempt_at": None,
+            },
+            event=records.NewEvent(kind="status", message=f"rejected by {caller.principal.subject}: {reason}"),
+            audit=caller.audit("namespace.reject", name, detail=reason),
+        )
+        await self._announce(updated)
+        return updated
+
+    async def cancel(self, request_id: str, caller: Caller) -> records.RequestRecord:
+        record = await self.visible_by_id(request_id, caller)
+        self._require_manage(record, caller, "cancel")
+        if record.status == S.PENDING_APPROVAL:
+            changes: dict[str, Any] = {"status": S.CANCELLED, "status_reason": "cancelled", "next_attempt_at": None}
+        elif record.status == S.PROVISIONING:
+            changes = {
+                "status": S.DECOMMISSIONING,
+                "end_state": S.CANCELLED,
+                "next_attempt_at": datetime.now(UTC),
+                "status_reason": "cancelled; removing what was created",
+                "attempts": 0,
+            }
+        else:
+            raise errors.Conflict(
+                f"request {request_id} is {record.status}; only pending or provisioning requests can be cancelled "
+                "(decommission a ready namespace instead)",
+                details={"status": record.status},
+            )
+        updated = await self.repo.update(
+            record.id,
+            expected_version=None,
+            changes=changes,
+            event=records.NewEvent(kind="status", message=f"cancelled by {caller.principal.subject}"),
+            audit=caller.audit("namespace.cancel", record.name),
+        )
+        await self._announce(updated)
+        return updated
+
+    async def decommission(self, name: str, caller: Caller, *, reason: str = "") -> records.RequestRecord:
+        record = await self.repo.find_live_by_name(name)
+        if record is None or not caller.principal.can_see(record.team):
+            # Never touch what the platform does not manage: unknown names are simply not found.
+            raise errors.NotFound(f"no managed namespace named {name}", details={"name": "not managed by nsaas"})
+        self._require_manage(record, caller, "decommission")
+        if record.status == S.DECOMMISSIONING:
+            return record
+        if record.status == S.PENDING_APPROVAL:
+            return await self.cancel(record.id, caller)
+        if (
+            record.environment == "production"
+            and self.settings.policy.protect_production
+            and not caller.principal.has_any(frozenset({identity.PLATFORM_ADMIN, identity.PLATFORM_ENGINEER}))
+        ):
+            metrics.AUTHZ_DENIALS.labels("decommission").inc()
+            raise errors.PermissionDenied(
+                "production namespaces are protected: a platform admin or engineer must decommission them",
+                details={"environment": "deletion protection is on for production"},
+            )
+        grace = timedelta(seconds=self.settings.policy.decommission_grace_seconds)
+        updated = await self.repo.update(
+            record.id,
+            expected_version=None,
+            changes={
+                "status": S.DECOMMISSIONING,
+                "end_state": S.DELETED,
+                "attempts": 0,
+                "last_error": None,
+                "next_attempt_at": datetime.now(UTC) + grace,
+                "status_reason": "decommission requested" + (f": {reason}" if reason else ""),
+            },
+            event=records.NewEvent(kind="status", message=f"decommission requested by {caller.principal.subject}"),
+            audit=caller.audit("namespace.decommission", name, detail=reason),
+        )
+        await self._announce(updated)
+        return updated
+
+    # ---- helpers -----------------------------------------------------------------------------
+
+    async def _manageable(self, name: str, caller: Caller, *, action: str) -> records.RequestRecord:
+        record = await self.repo.find_live_by_name(name)
+        if record is None or not caller.principal.can_see(record.team):
+            raise errors.NotFound(f"no namespace named {name}", details={"name": "not found"})
+        self._require_manage(record, caller, action)
+        return record
+
+    def _require_manage(self, record: records.RequestRecord, caller: Caller, action: str) -> None:
+        if not caller.principal.can_manage(record.team):
+            metrics.AUTHZ_DENIALS.labels(action).inc()
+            raise errors.PermissionDenied(
+                f"you may view but not {action} namespaces of team {record.team}", details={"team": "read only"}
+            )
+
+    async def _pending(self, name: str, caller: Caller) -> records.RequestRecord:
+        record = await self.repo.find_live_by_name(name)
+        if record is None or not caller.principal.can_see(record.team):
+            raise errors.NotFound(f"no namespace named {name}", details={"name": "not found"})
+        if not caller.principal.can_approve(team=record.team, environment=record.environment):
+            metrics.AUTHZ_DENIALS.labels("approve").inc()
+            raise errors.PermissionDenied("you may not approve this request", details={"role": "approver needed"})
+        if record.status != S.PENDING_APPROVAL:
+            raise errors.Conflict(f"{name} is {record.status}, not waiting for approval", details={"status": "state"})
+        return record
+
+    async def _check_creation_rate(self, subject: str) -> None:
+        window = self.settings.auth.create_window_seconds
+        since = datetime.now(UTC) - timedelta(seconds=window)
+        created = await self.repo.count_created_by(subject, since=since)
+        if created >= self.settings.auth.create_limit:
+            metrics.RATE_LIMITED.labels("create").inc()
+            raise errors.RateLimited(
+                f"at most {self.settings.auth.create_limit} namespace requests per {window // 60} minutes",
+                retry_after=max(1, window // 10),
+            )
+
+    async def _context(self, spec: requests.NamespaceSpec) -> policy.Context:
+        usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team))
+        taken = await self.repo.find_live_by_name(spec.name) is not None
+        exists_unmanaged = False
+        if self.cluster is not None and not taken:
+            try:
+                info = await self.cluster.namespace_info(spec.name)
+            except errors.ClusterError:
+                info = None  # best effort; the reconciler checks again before it applies anything
+            if info is not None:
+                managed = info.labels.get(f"{self.settings.labels.prefix}/managed") == "true"
+                exists_unmanaged = not managed
+                taken = taken or managed
+        return policy.Context(usage=usage, name_taken=taken, exists_unmanaged=exists_unmanaged)
+
+    async def _announce(self, record: records.RequestRecord) -> None:
+        latest = await self.repo.latest_event_id()
+        await self.bus.publish(latest)
