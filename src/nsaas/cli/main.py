@@ -14,11 +14,12 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from nsaas.cli import db, dev, render, token
+    from nsaas.cli import db, dev, render, sim, token
 
     db.register(app)
     dev.register(app)
     render.register(app)
+    sim.register(app)
     token.register(app)
 
 
