@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from nsaas.adapters.kube import compare
 
 QUOTA = {"metadata": {"name": "q", "labels": {"team": "a"}}, "spec": {"hard": {"pods": "10", "requests.cpu": "2"}}}
@@ -27,13 +29,13 @@ def test_a_removed_label_is_drift() -> None:
 
 
 def test_canonicalised_quantities_are_not_drift() -> None:
-    desired = {"spec": {"hard": {"cpu": "0.5", "memory": "1024Mi", "pods": 5}}}
+    desired: dict[str, Any] = {"spec": {"hard": {"cpu": "0.5", "memory": "1024Mi", "pods": 5}}}
     live = {"spec": {"hard": {"cpu": "500m", "memory": "1Gi", "pods": "5"}}}
     assert compare.differences(desired, live) == []
 
 
 def test_an_extra_rule_added_out_of_band_is_drift() -> None:
-    desired = {"spec": {"ingress": [{"from": [{"podSelector": {}}]}]}}
+    desired: dict[str, Any] = {"spec": {"ingress": [{"from": [{"podSelector": {}}]}]}}
     live = {"spec": {"ingress": [{"from": [{"podSelector": {}}]}, {"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]}}
     assert compare.differences(desired, live) == ["spec.ingress"]
 
@@ -45,7 +47,7 @@ def test_defaults_inside_list_items_are_not_drift() -> None:
 
 
 def test_empty_desired_collections_match_fields_the_server_omits() -> None:
-    desired = {"spec": {"podSelector": {}, "ingress": [], "note": None}}
+    desired: dict[str, Any] = {"spec": {"podSelector": {}, "ingress": [], "note": None}}
     assert compare.differences(desired, {"spec": {}}) == []
 
 

@@ -14,6 +14,7 @@ a Namespace, and skips kinds the cluster does not serve. Nothing else can be tou
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,40 +49,57 @@ class _Outcome:
     failed: dict[str, str] = field(default_factory=dict)
 
     def freeze(self) -> results.ApplyResult:
+        # Objects of one kind finish in any order; sort so results (and logs) are reproducible.
         return results.ApplyResult(
-            applied=tuple(self.applied),
-            pruned=tuple(self.pruned),
+            applied=tuple(sorted(self.applied)),
+            pruned=tuple(sorted(self.pruned)),
             failed=dict(self.failed),
             skipped=tuple(self.skipped),
         )
 
 
-def _in_apply_order(manifests: Iterable[model.Manifest]) -> list[model.Manifest]:
-    """Stable sort by kind order (the renderer already orders them; this keeps a hand-built bundle safe)."""
+def _waves(manifests: Iterable[model.Manifest]) -> list[list[model.Manifest]]:
+    """Objects grouped by kind, in :data:`model.KINDS` order (unknown kinds last).
+
+    Kinds are applied one after another (the Namespace first, RBAC before its users, as the
+    bundle model documents); objects of the same kind are independent, so they go out together.
+    """
     order = model.KIND_ORDER
-    return sorted(manifests, key=lambda m: order.get((m["apiVersion"], m["kind"]), len(order)))
+    groups: dict[int, list[model.Manifest]] = {}
+    for manifest in manifests:
+        groups.setdefault(order.get((manifest["apiVersion"], manifest["kind"]), len(order)), []).append(manifest)
+    return [groups[index] for index in sorted(groups)]
 
 
 async def apply_bundle(*, kube: api.KubeApi, bundle: model.Bundle, prune: bool = True) -> results.ApplyResult:
     """Apply every object of ``bundle`` (collecting failures), then prune if asked. Safe to repeat."""
     outcome = _Outcome()
-    namespace_failed = False
-    for manifest in _in_apply_order(bundle.manifests):
-        key = results.object_key(manifest)
-        if namespace_failed and manifest["metadata"].get("namespace"):
-            outcome.skipped.append(key)
-            outcome.failed[key] = f"skipped: namespace {bundle.namespace} could not be applied"
+    for wave in _waves(bundle.manifests):
+        if f"Namespace/{bundle.namespace}" in outcome.failed:
+            for manifest in wave:
+                _skip(manifest, bundle=bundle, outcome=outcome)
             continue
-        try:
-            await kube.apply(manifest=manifest)
-        except errors.ClusterError as exc:
-            outcome.failed[key] = exc.message
-            namespace_failed = namespace_failed or manifest["kind"] == "Namespace"
-        else:
-            outcome.applied.append(key)
-    if prune and not namespace_failed:
+        await asyncio.gather(*(_apply_one(kube=kube, manifest=m, bundle=bundle, outcome=outcome) for m in wave))
+    if prune and f"Namespace/{bundle.namespace}" not in outcome.failed:
         await _prune(kube=kube, bundle=bundle, outcome=outcome)
     return outcome.freeze()
+
+
+def _skip(manifest: model.Manifest, *, bundle: model.Bundle, outcome: _Outcome) -> None:
+    key = results.object_key(manifest)
+    if manifest["metadata"].get("namespace"):
+        outcome.skipped.append(key)
+        outcome.failed[key] = f"skipped: namespace {bundle.namespace} could not be applied"
+
+
+async def _apply_one(*, kube: api.KubeApi, manifest: model.Manifest, bundle: model.Bundle, outcome: _Outcome) -> None:
+    key = results.object_key(manifest)
+    try:
+        await kube.apply(manifest=manifest)
+    except errors.ClusterError as exc:
+        outcome.failed[key] = exc.message
+    else:
+        outcome.applied.append(key)
 
 
 def prune_scopes(bundle: model.Bundle) -> list[tuple[model.Kind, str]]:
@@ -98,34 +116,40 @@ def prune_scopes(bundle: model.Bundle) -> list[tuple[model.Kind, str]]:
 
 
 async def _prune(*, kube: api.KubeApi, bundle: model.Bundle, outcome: _Outcome) -> None:
+    """List every scope concurrently, then delete the strays concurrently."""
+    scopes = prune_scopes(bundle)
+    listed = await asyncio.gather(
+        *(_list_scope(kube=kube, kind=k, namespace=ns, bundle=bundle, outcome=outcome) for k, ns in scopes)
+    )
     wanted = bundle.keys()
-    for kind, namespace in prune_scopes(bundle):
-        try:
-            live = await kube.list(
-                api_version=kind.api_version, kind=kind.kind, namespace=namespace, labels=bundle.selector
-            )
-        except errors.ClusterNotFound:
-            continue  # kind not served by this cluster (CRD absent) or namespace gone: nothing to prune
-        except errors.ClusterError as exc:
-            outcome.failed[f"{kind.kind}/{namespace}/*"] = f"prune: {exc.message}"
-            continue
-        for item in live:
-            # List items from kube-apiserver omit apiVersion/kind: take them from the kind listed.
-            obj = {**item, "apiVersion": kind.api_version, "kind": kind.kind}
-            await _prune_one(kube=kube, obj=obj, bundle=bundle, wanted=wanted, outcome=outcome)
+    strays = [obj for objects in listed for obj in objects if _is_stray(obj, bundle=bundle, wanted=wanted)]
+    await asyncio.gather(*(_delete_stray(kube=kube, obj=obj, outcome=outcome) for obj in strays))
 
 
-async def _prune_one(
-    *,
-    kube: api.KubeApi,
-    obj: model.Manifest,
-    bundle: model.Bundle,
-    wanted: set[tuple[str, str, str | None, str]],
-    outcome: _Outcome,
-) -> None:
-    meta = obj.get("metadata") or {}
-    if _identity(obj) in wanted or not carries_selector(meta.get("labels"), bundle.selector):
-        return
+async def _list_scope(
+    *, kube: api.KubeApi, kind: model.Kind, namespace: str, bundle: model.Bundle, outcome: _Outcome
+) -> list[model.Manifest]:
+    try:
+        live = await kube.list(
+            api_version=kind.api_version, kind=kind.kind, namespace=namespace, labels=bundle.selector
+        )
+    except errors.ClusterNotFound:
+        return []  # kind not served by this cluster (CRD absent) or namespace gone: nothing to prune
+    except errors.ClusterError as exc:
+        outcome.failed[f"{kind.kind}/{namespace}/*"] = f"prune: {exc.message}"
+        return []
+    # List items from kube-apiserver omit apiVersion/kind: take them from the kind listed.
+    return [{**item, "apiVersion": kind.api_version, "kind": kind.kind} for item in live]
+
+
+def _is_stray(obj: model.Manifest, *, bundle: model.Bundle, wanted: set[tuple[str, str, str | None, str]]) -> bool:
+    """Ours (exact selector, re-checked here) and no longer in the bundle."""
+    labels = (obj.get("metadata") or {}).get("labels")
+    return _identity(obj) not in wanted and carries_selector(labels, bundle.selector)
+
+
+async def _delete_stray(*, kube: api.KubeApi, obj: model.Manifest, outcome: _Outcome) -> None:
+    meta = obj["metadata"]
     key = results.object_key(obj)
     try:
         if await kube.delete(
