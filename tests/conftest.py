@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.support.db",
     "tests.support.cluster",
+    "tests.support.platform",
 ]

@@ -94,14 +94,20 @@ class Runtime:
         await self.database.dispose()
 
 
-async def build(settings: config.Settings, *, component: str) -> Runtime:
-    """Connect everything one process needs. Migrates the schema itself only for SQLite or dev mode."""
+async def build(settings: config.Settings, *, component: str, database: db.Database | None = None) -> Runtime:
+    """Connect everything one process needs. Migrates the schema itself only for SQLite or dev mode.
+
+    ``database`` lets a test hand in its own (e.g. a PostgreSQL schema of its own).
+    """
     url = settings.resolved_database_url()
-    if url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = db.Database.create(url, echo=settings.database.echo, pool_size=settings.database.pool_size)
-    if database.dialect == "sqlite" or settings.dev_mode:
-        await database.upgrade()
+    if database is None:
+        if url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        database = db.Database.create(url, echo=settings.database.echo, pool_size=settings.database.pool_size)
+        if database.dialect == "sqlite" or settings.dev_mode:
+            await database.upgrade()
+    else:
+        url = database.url
     repo = repository.Repository(database)
     cluster = kube.Cluster.from_settings(settings)
     bus = postgres.for_url(url)

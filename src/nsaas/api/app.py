@@ -45,6 +45,8 @@ def create_app(settings: config.Settings, *, rt: runtime.Runtime | None = None) 
         redoc_url=None,
         lifespan=lifespan,
     )
+    if rt is not None:
+        app.state.runtime = rt
     app.state.limiter = ratelimit.SlidingWindow(limit=settings.auth.rate_limit_per_minute, window_seconds=60)
     errors.install(app)
     for module in (namespaces, catalog, analytics, audit, events, health, admin):

@@ -12,7 +12,7 @@ from nsaas.domain import errors, identity
 from nsaas.services import requests as request_service
 
 
-def get_runtime(request: Request) -> runtime_mod.Runtime:
+async def get_runtime(request: Request) -> runtime_mod.Runtime:
     rt: runtime_mod.Runtime = request.app.state.runtime
     return rt
 
@@ -35,7 +35,7 @@ async def current_principal(
 PrincipalDep = Annotated[identity.Principal, Depends(current_principal)]
 
 
-def caller(request: Request, principal: PrincipalDep) -> request_service.Caller:
+async def caller(request: Request, principal: PrincipalDep) -> request_service.Caller:
     client = request.client.host if request.client else None
     return request_service.Caller(
         principal=principal,

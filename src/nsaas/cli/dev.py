@@ -1,8 +1,30 @@
-"""``nsaas dev``: the whole platform in one process for trying it out (``make run``)."""
+"""``nsaas dev``: the whole platform in one process for trying it out (``make run``).
+
+API, reconciler, UI and an embedded Kubernetes API simulator, with SQLite and dev login under
+``NSAAS_DATA_DIR``. The simulator is a separate HTTP server that the normal cluster adapter
+talks to through a kubeconfig, exactly as it would talk to AKS; the Argo WorkflowTemplates of
+``deploy/argo`` are loaded into it so the argo engine works too.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+import uvicorn
+import yaml
+
+from nsaas import config, logs, runtime
+from nsaas.api import app as api_app
+from nsaas.sim import server as sim_server
+
+TEMPLATE_DIRS = (
+    Path(__file__).resolve().parents[3] / "deploy" / "argo" / "workflowtemplates",
+    Path(__file__).resolve().parents[1] / "workflowtemplates",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -10,9 +32,96 @@ def register(app: typer.Typer) -> None:
 
 
 def dev(
-    api_port: int = typer.Option(3000, help="Platform API port"),
-    ui_port: int = typer.Option(8080, help="Platform UI port"),
-    engine: str = typer.Option("direct", help="Provisioning engine: direct or argo"),
+    api_port: Annotated[int, typer.Option(help="Platform API port")] = 3000,
+    ui_port: Annotated[int, typer.Option(help="Platform UI port")] = 8080,
+    engine: Annotated[str, typer.Option(help="Provisioning engine: direct or argo")] = "direct",
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default: dev login is open)")] = "127.0.0.1",
 ) -> None:
     """Run everything: API, worker, UI, embedded cluster simulator, SQLite and dev login."""
-    typer.echo("nsaas dev: nothing to run yet")
+    if engine not in ("direct", "argo"):
+        raise typer.BadParameter("engine must be direct or argo", param_hint="--engine")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(api_port=api_port, ui_port=ui_port, engine=engine, host=host))
+
+
+def workflow_templates() -> list[dict[str, Any]]:
+    """The platform's WorkflowTemplates (from the repository, or as shipped in the package)."""
+    for folder in TEMPLATE_DIRS:
+        if folder.is_dir():
+            docs: list[dict[str, Any]] = []
+            for path in sorted(folder.glob("*.yaml")):
+                docs.extend(
+                    d for d in yaml.safe_load_all(path.read_text()) if d and d.get("kind") == "WorkflowTemplate"
+                )
+            return docs
+    return []
+
+
+async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
+    base = config.Settings()
+    data_dir = base.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    simulator = sim_server.Simulator()
+    await simulator.start()
+    kubeconfig = simulator.write_kubeconfig(data_dir / "kubeconfig.yaml")
+    settings = config.Settings(
+        auth_mode="dev",
+        engine=engine,
+        kubeconfig=str(kubeconfig),
+        log_json=False,
+        ui=base.ui.model_copy(
+            update={"api_url": f"http://127.0.0.1:{api_port}", "public_url": f"http://{host}:{ui_port}"}
+        ),
+    )
+    logs.configure(level=settings.log_level, json=False)
+    from nsaas.ui import app as ui_app  # the UI is heavy to import; only dev needs both
+
+    rt = await runtime.build(settings, component="dev")
+    try:
+        await _load_templates(rt, settings)
+        await rt.start_background(worker=True)
+        servers = [
+            uvicorn.Server(
+                uvicorn.Config(
+                    api_app.create_app(settings, rt=rt), host=host, port=api_port, log_config=None, access_log=False
+                )
+            ),
+            uvicorn.Server(
+                uvicorn.Config(ui_app.create_app(settings), host=host, port=ui_port, log_config=None, access_log=False)
+            ),
+        ]
+        serving = [asyncio.create_task(s.serve()) for s in servers]
+        while not all(s.started for s in servers):
+            if any(t.done() for t in serving):
+                break
+            await asyncio.sleep(0.05)
+        _banner(api_port=api_port, ui_port=ui_port, host=host, kubeconfig=kubeconfig, engine=engine)
+        await asyncio.gather(*serving)
+    finally:
+        await rt.aclose()
+        await simulator.stop()
+
+
+async def _load_templates(rt: runtime.Runtime, settings: config.Settings) -> None:
+    namespace = settings.engines.argo_namespace
+    await rt.cluster.apply_object(manifest={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    for template in workflow_templates():
+        template["metadata"]["namespace"] = namespace
+        await rt.cluster.apply_object(manifest=template)
+
+
+def _banner(*, api_port: int, ui_port: int, host: str, kubeconfig: Path, engine: str) -> None:
+    typer.echo(
+        "\n".join(
+            [
+                "",
+                "nsaas is running (dev mode: personas instead of Azure AD; data under NSAAS_DATA_DIR)",
+                f"  Platform UI:   http://{host}:{ui_port}",
+                f"  Platform API:  http://{host}:{api_port}/api/docs",
+                f"  Cluster:       kubectl --kubeconfig {kubeconfig} get ns",
+                f"  Engine:        {engine}",
+                "  API token:     NSAAS_AUTH_MODE=dev nsaas token --persona team-a-developer",
+                "Stop with Ctrl-C.",
+            ]
+        )
+    )

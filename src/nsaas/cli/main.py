@@ -14,11 +14,13 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from nsaas.cli import db, dev, render, sim, token
+    from nsaas.cli import db, dev, reference, render, serve, sim, token
 
     db.register(app)
     dev.register(app)
+    reference.register(app)
     render.register(app)
+    serve.register(app)
     sim.register(app)
     token.register(app)
 

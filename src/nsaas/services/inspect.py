@@ -6,6 +6,7 @@ so, because a portal that fails whenever the API server is slow helps nobody.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from nsaas import config
@@ -26,6 +27,11 @@ FEATURE_SUMMARY = {
     "database-access": "Egress to the database networks; credentials from the secret store",
     "external-ingress": "Ingress from the ingress gateway",
 }
+
+
+def _plain(value: Decimal) -> str:
+    """Quota quantities in base units (cores, bytes, counts) without trailing zeros."""
+    return format(value.normalize(), "f")
 
 
 class Inspector:
@@ -60,8 +66,8 @@ class Inspector:
                 quota = [
                     {
                         "resource": name,
-                        "used": str(u.used),
-                        "hard": str(u.hard),
+                        "used": _plain(u.used),
+                        "hard": _plain(u.hard),
                         "ratio": None if u.ratio == float("inf") else round(u.ratio, 4),
                     }
                     for name, u in sorted(seen.quota.items())

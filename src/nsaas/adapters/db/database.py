@@ -67,6 +67,11 @@ class Database:
         )
 
     @property
+    def url(self) -> str:
+        """The connection URL, password included (for the LISTEN/NOTIFY connection; never log it)."""
+        return self.engine.url.render_as_string(hide_password=False)
+
+    @property
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name

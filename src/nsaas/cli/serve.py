@@ -1,0 +1,64 @@
+"""``nsaas api`` and ``nsaas worker``: the production processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Annotated
+
+import typer
+import uvicorn
+from prometheus_client import start_http_server
+
+from nsaas import config, logs, metrics, runtime
+from nsaas.api import app as api_app
+from nsaas.domain import errors
+
+
+def register(app: typer.Typer) -> None:
+    app.command("api")(api)
+    app.command("worker")(worker)
+
+
+def _settings(*, needs: tuple[str, ...]) -> config.Settings:
+    settings = config.Settings()
+    logs.configure(level=settings.log_level, json=settings.log_json)
+    try:
+        settings.check_production(needs=needs)
+    except errors.ConfigurationError as exc:
+        typer.echo(f"nsaas: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    return settings
+
+
+def api(
+    host: Annotated[str, typer.Option(help="Address to bind")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(help="Port")] = 3000,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run the reconciler in-process")] = True,
+) -> None:
+    """The Platform API (FastAPI on uvicorn); runs the reconciler in-process unless --no-worker."""
+    settings = _settings(needs=("jwt_secret",))
+    settings.engines.run_in_api = worker and settings.engines.run_in_api
+    uvicorn.run(
+        api_app.create_app(settings), host=host, port=port, log_config=None, access_log=False, proxy_headers=True
+    )
+
+
+def worker(
+    metrics_port: Annotated[int, typer.Option(help="Port for /metrics (0: none)")] = 9090,
+) -> None:
+    """The reconciler alone; run any number of replicas (work is claimed through the database)."""
+    settings = _settings(needs=())
+    if metrics_port:
+        start_http_server(metrics_port, registry=metrics.REGISTRY)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_work(settings))
+
+
+async def _work(settings: config.Settings) -> None:
+    rt = await runtime.build(settings, component="worker")
+    try:
+        await rt.bus.start()
+        await rt.reconciler.run()
+    finally:
+        await rt.aclose()

@@ -1,0 +1,160 @@
+"""The whole platform in-process for API and reconciler tests: runtime, app, client and personas.
+
+``platform`` builds a runtime against the session's simulator (or a real cluster with
+``NSAAS_E2E_KUBECONFIG``) and a fresh database of each dialect, and an ``httpx.AsyncClient``
+speaking ASGI to the app. The reconciler does not run by itself: tests drive it with
+``converge()``, so every test is deterministic; ``live_server`` runs a real uvicorn when a test
+needs streaming (SSE) or a background worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from nsaas import config, runtime
+from nsaas.adapters.auth import dev
+from nsaas.adapters.db import database as db_module
+from nsaas.api import app as api_app
+from nsaas.domain import lifecycle
+
+PERSONAS = ("platform-admin", "team-a-admin", "team-a-developer", "team-b-admin", "team-b-developer", "viewer")
+
+
+def settings_for(data_dir: Path, kubeconfig: Path, **overrides: Any) -> config.Settings:
+    engines = {
+        "poll_seconds": 0.05,
+        "resync_seconds": 3600,
+        "backoff_base_seconds": 0.01,
+        "backoff_max_seconds": 0.05,
+        "lease_seconds": 5,
+        "max_attempts": 4,
+    }
+    engines.update(overrides.pop("engines", {}))
+    return config.Settings(
+        auth_mode="dev",
+        data_dir=data_dir,
+        kubeconfig=str(kubeconfig),
+        log_json=False,
+        engines=config.EngineSettings(**engines),
+        cluster=config.ClusterSettings(backoff_base_seconds=0.005, backoff_max_seconds=0.05),
+        **overrides,
+    )
+
+
+@dataclass
+class Platform:
+    rt: runtime.Runtime
+    client: httpx.AsyncClient
+    tokens: dict[str, str]
+    settings: config.Settings
+    prefix: str = "/api/platform"
+    names: list[str] = field(default_factory=list)
+
+    def auth(self, persona: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[persona]}"}
+
+    async def call(self, method: str, path: str, persona: str = "team-a-developer", **kwargs: Any) -> httpx.Response:
+        headers = {**self.auth(persona), **kwargs.pop("headers", {})}
+        url = path if path.startswith("/") and not path.startswith("/namespaces") else self.prefix + path
+        return await self.client.request(method, url, headers=headers, **kwargs)
+
+    def body(self, name: str, **overrides: Any) -> dict[str, Any]:
+        """A valid request body for team-a with a unique-per-run name."""
+        self.names.append(name)
+        return {
+            "namespaceName": name,
+            "team": "team-a",
+            "environment": "development",
+            "resourceTier": "small",
+            "networkPolicy": "isolated",
+            "features": [],
+            "description": "test",
+            **overrides,
+        }
+
+    async def converge(
+        self, name: str, *, until: Callable[[str], bool] | None = None, rounds: int = 200
+    ) -> lifecycle.Status:
+        """Run reconciler ticks until the request reaches a settled state (or ``until`` holds)."""
+        done = until or (lambda s: s in {"ready", "failed", "pending-approval"} or s in lifecycle.TERMINAL)
+        status = ""
+        for _ in range(rounds):
+            await self.rt.reconciler.tick()
+            record = await self.rt.repo.find_live_by_name(name) or await self.rt.repo.get_latest_by_name(name)
+            assert record is not None
+            status = record.status
+            if done(status):
+                return record.status
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{name} did not settle; last status {status}")
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{int(time.time() * 1000) % 10_000_000}-{id(object()) % 1000}"
+
+
+@pytest.fixture
+async def platform(database: db_module.Database, kubeconfig_path: Path, tmp_path: Path) -> AsyncIterator[Platform]:
+    settings = settings_for(tmp_path, kubeconfig_path)
+    rt = await runtime.build(settings, component="test", database=database)
+    signer = dev.DevSigner.load_or_create(settings)
+    tokens = {p: signer.token_for(p) for p in PERSONAS}
+    app = api_app.create_app(settings, rt=rt)
+    await rt.bus.start()
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5555))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        plat = Platform(rt=rt, client=client, tokens=tokens, settings=settings)
+        try:
+            yield plat
+        finally:
+            await _cleanup(plat)
+            await rt.authenticator.aclose()
+            await rt.cluster.aclose()
+            await rt.bus.aclose()
+
+
+async def _cleanup(plat: Platform) -> None:
+    """Delete what the test created in the (shared) cluster, by the platform's own labels only."""
+    for name in plat.names:
+        with contextlib.suppress(Exception):
+            record = await plat.rt.repo.get_latest_by_name(name)
+            if record is not None:
+                await plat.rt.cluster.delete_namespace(
+                    name=name,
+                    request_id=record.id,
+                    managed_label=("platform.io/managed", "true"),
+                    request_id_label="platform.io/request-id",
+                )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def live_server(app: Any) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port in this loop; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
