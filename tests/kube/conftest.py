@@ -117,6 +117,12 @@ class SimControl:
         response.raise_for_status()
         return sum(response.json()["requests"].values())
 
+    async def injected(self, error: str) -> int:
+        """How many faults of this kind the simulator has injected so far."""
+        response = await self._http.get("/_sim/stats")
+        response.raise_for_status()
+        return int(response.json()["faultsInjected"].get(error, 0))
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
