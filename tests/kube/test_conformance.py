@@ -259,3 +259,12 @@ async def test_creating_the_same_workflow_twice_returns_the_first(
 async def test_the_api_server_answers_ping_and_version(kube: cluster.Cluster) -> None:
     assert await kube.ping()
     assert "gitVersion" in await kube.version()
+
+
+async def test_a_dry_run_apply_validates_but_creates_nothing(kube: cluster.Cluster, namespace_names: Names) -> None:
+    name = namespace_names("kd")
+    answer = await kube.apply_object(
+        manifest={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, dry_run=True
+    )
+    assert answer["metadata"]["name"] == name
+    assert await kube.namespace_info(name) is None
