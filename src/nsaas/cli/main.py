@@ -14,7 +14,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from nsaas.cli import db, dev, reference, render, serve, sim, token
+    from nsaas.cli import db, dev, reference, render, serve, sim, token, ui
 
     db.register(app)
     dev.register(app)
@@ -23,6 +23,7 @@ def _register() -> None:
     serve.register(app)
     sim.register(app)
     token.register(app)
+    ui.register(app)
 
 
 _register()

@@ -1,0 +1,32 @@
+"""``nsaas ui``: the Platform UI process (server-rendered BFF calling the Platform API over HTTP)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from nsaas import config, logs
+from nsaas.domain import errors
+from nsaas.ui import app as ui_app
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ui")(ui)
+
+
+def ui(
+    host: Annotated[str, typer.Option(help="Address to bind")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(help="Port")] = 8080,
+    api_url: Annotated[str | None, typer.Option(help="Platform API base URL (default NSAAS_UI__API_URL)")] = None,
+) -> None:
+    """The Platform UI; refuses to start outside dev mode without its session and client secrets."""
+    settings = config.Settings()
+    logs.configure(level=settings.log_level, json=settings.log_json)
+    try:
+        application = ui_app.create_app(settings, api_url=api_url)
+    except errors.ConfigurationError as exc:
+        typer.echo(f"nsaas: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False, proxy_headers=True)

@@ -1,0 +1,66 @@
+"""Template filters: how dates, money, statuses and ratios read on a page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import jinja2
+
+#: Status -> badge tone (CSS class); every lifecycle status has one.
+TONES = {
+    "pending-approval": "wait",
+    "provisioning": "busy",
+    "updating": "busy",
+    "decommissioning": "busy",
+    "ready": "good",
+    "failed": "bad",
+    "rejected": "bad",
+    "deleted": "ended",
+    "expired": "ended",
+    "cancelled": "ended",
+}
+
+
+def when(value: Any) -> str:
+    """An API timestamp as ``2025-01-31 14:05 UTC``; empty for none."""
+    if not value:
+        return ""
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC)
+    return parsed.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def money(value: Any, currency: str = "USD") -> str:
+    try:
+        amount = float(value)
+    except (TypeError, ValueError):
+        return "-"
+    return f"{amount:,.2f} {currency}"
+
+
+def tone(status: Any) -> str:
+    return TONES.get(str(status), "ended")
+
+
+def percent(value: Any) -> str:
+    try:
+        return f"{float(value) * 100:.0f}%"
+    except (TypeError, ValueError):
+        return "-"
+
+
+def seconds(value: Any) -> str:
+    try:
+        amount = float(value)
+    except (TypeError, ValueError):
+        return "-"
+    return f"{amount:.1f} s" if amount < 120 else f"{amount / 60:.1f} min"
+
+
+def install(env: jinja2.Environment) -> None:
+    env.filters.update(when=when, money=money, tone=tone, percent=percent, seconds=seconds)

@@ -1,0 +1,1 @@
+"""UI routes, one module per area of the portal."""

@@ -1,0 +1,94 @@
+"""Live updates: the API's Server-Sent Events, re-sent to the browser as ready-to-swap HTML.
+
+The browser cannot call the API itself (its token stays on the server), so the UI opens the
+API's stream with the user's token and turns each JSON event into named events the htmx SSE
+extension swaps into the page:
+
+* ``/live/namespaces/{name}``: ``timeline`` (a new ``<li>``), and for status changes ``badge``,
+  ``progress`` and ``refresh`` (the overview reloads itself on it).
+* ``/live/events``: ``ns-<name>`` with the new badge, for list and dashboard rows.
+
+Every event keeps the API's ``id``, so when the browser reconnects with ``Last-Event-ID`` the
+API resumes exactly there and nothing is lost or repeated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import markupsafe
+from fastapi import APIRouter, Request
+from starlette.responses import Response, StreamingResponse
+
+from nsaas.ui import auth, platform_api, progress, state
+
+router = APIRouter()
+HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+def frame(event: str, html: str, *, event_id: str | None = None) -> str:
+    """One SSE message; each line of the HTML becomes its own ``data:`` line, as the format requires."""
+    lines = [f"event: {event}"]
+    if event_id:
+        lines.append(f"id: {event_id}")
+    lines += [f"data: {line}" for line in (html.splitlines() or [""])]
+    return "\n".join(lines) + "\n\n"
+
+
+def _render(request: Request, template: str, **context: Any) -> str:
+    engine = state.of(request).templates
+    return engine.get_template(template).render(**context)
+
+
+def namespace_frames(request: Request, event: dict[str, Any], event_id: str | None) -> list[str]:
+    frames = [frame("timeline", _render(request, "_event.html", event=event), event_id=event_id)]
+    status = event.get("status")
+    if event.get("kind") == "status" and status:
+        frames.append(frame("badge", _render(request, "_badge.html", status=status)))
+        frames.append(frame("progress", _render(request, "_progress.html", stages=progress.stages(str(status)))))
+        frames.append(frame("refresh", "1"))
+    return frames
+
+
+def list_frames(request: Request, event: dict[str, Any], event_id: str | None) -> list[str]:
+    if event.get("kind") != "status" or not event.get("namespace") or not event.get("status"):
+        return []
+    html = _render(request, "_badge.html", status=event["status"])
+    return [frame(f"ns-{event['namespace']}", html, event_id=event_id)]
+
+
+async def _relay(
+    request: Request, api: platform_api.PlatformApi, path: str, *, resume: str | None, to_frames: Any
+) -> AsyncIterator[str]:
+    try:
+        async with api.events(path, last_event_id=resume) as source:
+            async for message in source.aiter_sse():
+                if not message.data:
+                    continue
+                try:
+                    event = json.loads(message.data)
+                except ValueError:
+                    continue
+                for text in to_frames(request, event, message.id or None):
+                    yield text
+    except platform_api.ApiError as error:
+        # The stream ends; the browser's EventSource retries, and a 404 says so in the timeline.
+        yield frame("gone", f"<p class='note'>{markupsafe.escape(error.message)}</p>")
+
+
+def _resume(request: Request) -> str | None:
+    return request.headers.get("Last-Event-ID") or request.query_params.get("after") or None
+
+
+@router.get("/live/namespaces/{name}")
+async def namespace_stream(request: Request, api: auth.ApiDep, name: str) -> Response:
+    stream = _relay(request, api, f"/namespaces/{name}/events", resume=_resume(request), to_frames=namespace_frames)
+    return StreamingResponse(stream, media_type="text/event-stream", headers=HEADERS)
+
+
+@router.get("/live/events")
+async def all_stream(request: Request, api: auth.ApiDep) -> Response:
+    stream = _relay(request, api, "/events", resume=_resume(request), to_frames=list_frames)
+    return StreamingResponse(stream, media_type="text/event-stream", headers=HEADERS)

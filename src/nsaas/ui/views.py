@@ -1,0 +1,91 @@
+"""Rendering: every page gets the signed-in user, the CSRF token, the navigation and flashes.
+
+Also the pages for what went wrong, so a failure reads the same everywhere: a namespace that is
+not visible is "not found" (the API answers 404 for a foreign team's namespace and the UI says
+exactly that), an API outage says the API is unavailable, a stale form says to reload.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from nsaas.ui import platform_api, sessions, state
+
+NAV = (
+    ("/", "Dashboard", None),
+    ("/namespaces", "Namespaces", None),
+    ("/request", "Request", None),
+    ("/catalog", "Catalog", None),
+    ("/approvals", "Approvals", "approver"),
+    ("/analytics", "Analytics", None),
+    ("/audit", "Audit log", "audit"),
+)
+
+
+def nav_for(me: sessions.Identity | None, path: str) -> list[dict[str, Any]]:
+    if me is None:
+        return []
+    allowed: set[str | None] = {None}
+    if me.can_approve:
+        allowed.add("approver")
+    if me.can_read_audit:
+        allowed.add("audit")
+    items = []
+    for href, label, needs in NAV:
+        if needs in allowed:
+            current = path == href or (href != "/" and path.startswith(href + "/"))
+            items.append({"href": href, "label": label, "current": current})
+    return items
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200) -> Response:
+    ui = state.of(request)
+    session = sessions.handle_of(request).current
+    me = session.identity if session else None
+    flashes: list[str] = []
+    if session is not None and session.flashes and not is_htmx(request):
+        flashes, session.flashes = session.flashes, []
+    base = {
+        "me": me,
+        "csrf": session.csrf if session else "",
+        "nav": nav_for(me, request.url.path),
+        "flashes": flashes,
+        "dev_mode": ui.dev_mode,
+    }
+    return ui.templates.TemplateResponse(request, template, {**base, **(context or {})}, status_code=status)
+
+
+def flash(request: Request, message: str) -> None:
+    session = sessions.handle_of(request).current
+    if session is not None:
+        session.flashes.append(message)
+
+
+def problem(request: Request, error: platform_api.ApiError, *, what: str = "page") -> Response:
+    """The page for an API error a user cannot fix in a form: not found, forbidden, unavailable."""
+    if error.status == 404:
+        title, text, status = "Not found", f"This {what} does not exist, or it is not visible to you.", 404
+    elif error.status == 403:
+        title, text, status = "Not allowed", f"Your roles do not allow this: {error.message}", 403
+    elif error.status == 429:
+        wait = f" Try again in {error.retry_after} s." if error.retry_after else ""
+        title, text, status = "Slow down", f"Too many requests.{wait}", 429
+    elif error.unavailable:
+        title, text, status = "Platform API unavailable", f"The Platform API is not answering: {error.message}", 503
+    else:
+        title, text, status = "Request refused", error.message, error.status
+    template = "_problem.html" if is_htmx(request) else "problem.html"
+    context = {"title": title, "text": text, "request_id": error.request_id, "details": error.details}
+    return render(request, template, context, status=status)
+
+
+def team_cap(request: Request) -> int:
+    """The per-team namespace cap of the policy (the same settings the API reads)."""
+    return state.of(request).settings.policy.team_namespace_cap
