@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nsaas.adapters.kube import cluster
+from nsaas.adapters.kube import client, cluster
 from nsaas.domain import errors
 from tests.kube import scripted
 from tests.kube.conftest import SimControl, cluster_settings, render_bundle
@@ -70,8 +70,6 @@ async def test_the_breaker_opens_when_every_request_fails_then_recovers(
 ) -> None:
     fake = scripted.FakeTime()
     settings = cluster_settings(kubeconfig_path, max_retries=2, breaker_failure_threshold=3, breaker_reset_seconds=5)
-    from nsaas.adapters.kube import client
-
     kube = cluster.Cluster(client.connect(settings=settings), settings=settings, sleep=fake.sleep, clock=fake.clock)
     name = namespace_names("kf")
     try:

@@ -161,3 +161,11 @@ async def test_ping_is_false_instead_of_raising_when_the_api_is_down(make: Make)
     server = ScriptedServer([], then=Answer(drop=True))
     adapter = make(server, max_retries=1)
     assert await adapter.ping() is False
+
+
+async def test_not_implemented_is_a_definite_answer_and_not_retried(make: Make) -> None:
+    server = ScriptedServer([fail(501)])
+    adapter = make(server)
+    with pytest.raises(errors.ClusterRejected):
+        await adapter.namespace_info("team-a-dev")
+    assert len(server.requests) == 1

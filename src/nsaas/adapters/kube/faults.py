@@ -16,6 +16,7 @@ from lightkube import ApiError, ConfigError
 
 from nsaas.domain import errors
 
+#: 501 Not Implemented and 505 are definite answers; retrying them only adds load.
 _TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -34,7 +35,7 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, httpx2.TransportError):
         return True
     status = status_of(exc)
-    return status is not None and (status in _TRANSIENT_STATUSES or status >= 500)
+    return status in _TRANSIENT_STATUSES
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:
