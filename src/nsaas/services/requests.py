@@ -176,15 +176,23 @@ class RequestService:
             if idempotency_key
             else None
         )
+        rendered: list[Mapping[str, Any]] = []
+
+        def once(record: records.RequestRecord) -> Mapping[str, Any]:
+            """The answer is rendered once: the stored replay and the first reply are identical."""
+            if not rendered:
+                rendered.append(respond(record))
+            return rendered[0]
+
         record = await self.repo.create_request(
             new,
             event=records.NewEvent(kind="status", message=message),
             audit=caller.audit("namespace.request", spec.name, after=spec.to_api()),
             idempotency=claim,
-            response=respond,
+            response=once,
         )
         await self._announce(record)
-        return Submitted(record=record, response=respond(record))
+        return Submitted(record=record, response=once(record))
 
     # ---- changes -----------------------------------------------------------------------------
 
@@ -229,6 +237,11 @@ class RequestService:
 
     async def approve(self, name: str, caller: Caller, *, reason: str) -> records.RequestRecord:
         record = await self._pending(name, caller)
+        if record.requested_by == caller.principal.subject:
+            metrics.AUTHZ_DENIALS.labels("approve").inc()
+            raise errors.PermissionDenied(
+                "a request needs a second person's approval", details={"approver": "you requested it yourself"}
+            )
         now = datetime.now(UTC)
         spec = record.spec_obj
         changes: dict[str, Any] = {

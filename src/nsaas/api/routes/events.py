@@ -11,12 +11,13 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Depends, Header
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from nsaas import metrics
 from nsaas.api import schemas
 from nsaas.api.deps import CallerDep, RuntimeDep
+from nsaas.domain import records
 from nsaas.runtime import Runtime
 
 router = APIRouter(prefix="/api/platform", tags=["events"], responses=schemas.ERRORS)
@@ -56,15 +57,18 @@ def _resume(last_event_id: str | None, default: int) -> int:
     return int(last_event_id) if last_event_id and last_event_id.isdigit() else default
 
 
+async def _visible(rt: RuntimeDep, who: CallerDep, name: str) -> records.RequestRecord:
+    """Resolved before the stream starts, so a foreign or unknown name is a plain 404."""
+    return await rt.requests.visible(name, who)
+
+
 @router.get("/namespaces/{name}/events", response_class=EventSourceResponse)
 async def namespace_events(
     rt: RuntimeDep,
-    who: CallerDep,
-    name: str,
+    record: Annotated[records.RequestRecord, Depends(_visible)],
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """The request's whole timeline first, then every new event as it happens."""
-    record = await rt.requests.visible(name, who)
     async for event in _stream(rt, after=_resume(last_event_id, 0), request_id=record.id, teams=None):
         yield event
 
@@ -76,6 +80,7 @@ async def all_events(
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Every new event of the namespaces the caller may see (from now, or from Last-Event-ID)."""
+    teams = rt.requests.visible_teams(who)
     start = _resume(last_event_id, await rt.repo.latest_event_id())
-    async for event in _stream(rt, after=start, request_id=None, teams=rt.requests.visible_teams(who)):
+    async for event in _stream(rt, after=start, request_id=None, teams=teams):
         yield event
