@@ -49,3 +49,9 @@ bench: bootstrap
 
 clean:
 	rm -rf .venv .tools .nsaas .pytest_cache .mypy_cache .ruff_cache
+
+## make deploy-validate: offline validation of deploy/ (kustomize builds, schemas, pod security,
+## secret refs, RBAC, metric names, runbooks, promtool); installs promtool (Debian `prometheus`) if missing
+deploy-validate: bootstrap
+	@command -v promtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
+	./deploy/validate-production-stack.sh

@@ -3,6 +3,7 @@ metric real, every alert unit-tested both ways, and promtool's own check and tes
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -12,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from scripts.deploycheck import findings, metricnames
 
 MIN_ALERTS = 20
@@ -36,9 +36,11 @@ def dashboards_of(objects: list[findings.Manifest]) -> dict[str, Any]:
 
 def check_alerts(rules: list[dict[str, Any]], *, repo: Path) -> list[findings.Finding]:
     alerts = [r for r in rules if "alert" in r]
-    problems = []
+    problems: list[findings.Finding] = []
     if len(alerts) < MIN_ALERTS:
-        problems.append(findings.Finding("alerts", "PrometheusRule", f"{len(alerts)} alerts, at least {MIN_ALERTS} required"))
+        problems.append(
+            findings.Finding("alerts", "PrometheusRule", f"{len(alerts)} alerts, at least {MIN_ALERTS} required")
+        )
     for rule in alerts:
         name, annotations = rule["alert"], rule.get("annotations") or {}
         if findings.dig(rule, "labels.severity") not in SEVERITIES:
@@ -49,7 +51,9 @@ def check_alerts(rules: list[dict[str, Any]], *, repo: Path) -> list[findings.Fi
             if not annotations.get(key)
         )
         if annotations.get("runbook_url"):
-            problems.extend(findings.Finding("runbook", name, m) for m in runbook_problems(annotations["runbook_url"], repo=repo))
+            problems.extend(
+                findings.Finding("runbook", name, m) for m in runbook_problems(annotations["runbook_url"], repo=repo)
+            )
     return problems
 
 
@@ -75,16 +79,22 @@ def anchors(markdown: str) -> set[str]:
     return out
 
 
-def check_metrics(rules: list[dict[str, Any]], dashboards: dict[str, Any], *, known: set[str]) -> list[findings.Finding]:
+def check_metrics(
+    rules: list[dict[str, Any]], dashboards: dict[str, Any], *, known: set[str]
+) -> list[findings.Finding]:
     known = known | {r["record"] for r in rules if "record" in r}
     problems = [
-        findings.Finding("metrics", rule.get("alert") or rule.get("record", "?"), f"unknown metric(s) {sorted(missing)}")
+        findings.Finding(
+            "metrics", rule.get("alert") or rule.get("record", "?"), f"unknown metric(s) {sorted(missing)}"
+        )
         for rule in rules
         for missing in metricnames.unknown([rule["expr"]], known).values()
     ]
     for key, dashboard in dashboards.items():
         for expr, missing in metricnames.unknown(metricnames.dashboard_queries(dashboard), known).items():
-            problems.append(findings.Finding("metrics", f"dashboard {key}", f"unknown metric(s) {sorted(missing)} in {expr}"))
+            problems.append(
+                findings.Finding("metrics", f"dashboard {key}", f"unknown metric(s) {sorted(missing)} in {expr}")
+            )
     titles = {str(d.get("title", "")) for d in dashboards.values()}
     problems.extend(
         findings.Finding("dashboards", "monitoring", f"no dashboard titled {wanted!r}")
@@ -96,11 +106,12 @@ def check_metrics(rules: list[dict[str, Any]], dashboards: dict[str, Any], *, kn
 
 def check_tests_cover(rules: list[dict[str, Any]], test_file: Path) -> list[findings.Finding]:
     """Each alert needs a case where it fires and one where it stays silent."""
-    fires, silent = set(), set()
+    fires: set[str] = set()
+    silent: set[str] = set()
     for group in yaml.safe_load(test_file.read_text()).get("tests", []):
         for case in group.get("alert_rule_test", []):
             (fires if case.get("exp_alerts") else silent).add(case["alertname"])
-    problems = []
+    problems: list[findings.Finding] = []
     for rule in rules:
         name = rule.get("alert")
         if name and name not in fires:
@@ -111,30 +122,42 @@ def check_tests_cover(rules: list[dict[str, Any]], test_file: Path) -> list[find
 
 
 def run_promtool(rule_objects: list[findings.Manifest], test_file: Path) -> list[findings.Finding]:
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        return [findings.Finding("promtool", "promtool", "not installed (Debian package `prometheus`); see docs/deployment.md")]
-    problems = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for obj in rule_objects:
-            full = Path(tmp) / "full.yaml"
-            full.write_text(yaml.safe_dump(obj["spec"]))
-            problems.extend(_promtool(promtool, "check", full, findings.describe(obj)))
-            stripped = {"groups": [{**g, "rules": [_without_annotations(r) for r in g["rules"]]} for g in obj["spec"]["groups"]]}
-            (Path(tmp) / "rules.yaml").write_text(yaml.safe_dump(stripped))
-            shutil.copy(test_file, Path(tmp) / test_file.name)
-            problems.extend(_promtool(promtool, "test", Path(tmp) / test_file.name, findings.describe(obj)))
+    """``promtool check rules`` on each rule set and ``promtool test rules`` with the unit tests."""
+    if shutil.which("promtool") is None:
+        return [
+            findings.Finding(
+                "promtool", "promtool", "not installed (Debian package `prometheus`); see docs/deployment.md"
+            )
+        ]
+    problems: list[findings.Finding] = []
+    for obj in rule_objects:
+        stripped = {
+            "groups": [{**g, "rules": [_without_annotations(r) for r in g["rules"]]} for g in obj["spec"]["groups"]]
+        }
+        outputs = _promtool_outputs(yaml.safe_dump(obj["spec"]), yaml.safe_dump(stripped), test_file.read_text())
+        problems.extend(findings.Finding("promtool", findings.describe(obj), out) for out in outputs)
     return problems
+
+
+@functools.lru_cache(maxsize=16)
+def _promtool_outputs(full_rules: str, test_rules: str, tests: str) -> tuple[str, ...]:
+    """Failure outputs of both promtool runs; cached because every overlay ships the same rules."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "full.yaml").write_text(full_rules)
+        (Path(tmp) / "rules.yaml").write_text(test_rules)
+        (Path(tmp) / "alerts.test.yaml").write_text(tests)
+        runs = (("check", "full.yaml"), ("test", "alerts.test.yaml"))
+        return tuple(out for verb, name in runs if (out := _promtool(verb, name, cwd=Path(tmp))))
 
 
 def _without_annotations(rule: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in rule.items() if k != "annotations"}
 
 
-def _promtool(promtool: str, verb: str, path: Path, subject: str) -> list[findings.Finding]:
+def _promtool(verb: str, name: str, *, cwd: Path) -> str:
+    """Empty when promtool is satisfied, else what it said."""
+    promtool = shutil.which("promtool") or "promtool"
     result = subprocess.run(  # noqa: S603 - fixed argv
-        [promtool, verb, "rules", path.name], cwd=path.parent, capture_output=True, text=True, check=False
+        [promtool, verb, "rules", name], cwd=cwd, capture_output=True, text=True, check=False
     )
-    if result.returncode == 0:
-        return []
-    return [findings.Finding("promtool", subject, f"promtool {verb} rules failed:\n{result.stdout}{result.stderr}")]
+    return "" if result.returncode == 0 else f"promtool {verb} rules failed:\n{result.stdout}{result.stderr}"

@@ -12,17 +12,29 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from scripts.deploycheck import alerts, customresources, findings, manifests, metricnames, podsecurity, rbac, references, schema
+from scripts.deploycheck import (
+    alerts,
+    customresources,
+    findings,
+    manifests,
+    metricnames,
+    podsecurity,
+    rbac,
+    references,
+    schema,
+)
 
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 
 
-def validate(deploy_dir: Path, *, exposition: str | None = None) -> list[findings.Finding]:
+def validate(
+    deploy_dir: Path, *, exposition: str | None = None, targets: tuple[str, ...] = manifests.BUILD_TARGETS
+) -> list[findings.Finding]:
     """All findings for the tree at ``deploy_dir`` (its parent is the repository root)."""
     problems: list[findings.Finding] = []
     known = metricnames.exported_names(exposition or metricnames.nsaas_exposition())
     known |= metricnames.external_names(deploy_dir / "monitoring" / "external-metrics.txt")
-    for target in manifests.BUILD_TARGETS:
+    for target in targets:
         objects = manifests.build(deploy_dir, target).objects
         problems.extend(_tagged(target, check_objects(objects, known=known, deploy_dir=deploy_dir)))
     flux = [o for path in sorted((deploy_dir / "flux").glob("*.yaml")) for o in manifests.load_file(path)]
@@ -32,7 +44,13 @@ def validate(deploy_dir: Path, *, exposition: str | None = None) -> list[finding
 
 def check_objects(objects: list[findings.Manifest], *, known: set[str], deploy_dir: Path) -> list[findings.Finding]:
     invalid, custom = schema.check(objects)
-    problems = [*invalid, *customresources.check(custom), *podsecurity.check(objects), *references.check(objects), *rbac.check(objects)]
+    problems = [
+        *invalid,
+        *customresources.check(custom),
+        *podsecurity.check(objects),
+        *references.check(objects),
+        *rbac.check(objects),
+    ]
     rule_objects = [o for o in objects if o.get("kind") == "PrometheusRule"]
     if rule_objects:
         rules = alerts.rules_of(rule_objects)
@@ -46,7 +64,11 @@ def check_objects(objects: list[findings.Manifest], *, known: set[str], deploy_d
 
 def placeholders(deploy_dir: Path) -> list[str]:
     """Overlays that still carry the all-zero Azure identifiers."""
-    return [str(p.relative_to(deploy_dir)) for p in sorted((deploy_dir / "overlays").glob("*/azure-identity.yaml")) if PLACEHOLDER_ID in p.read_text()]
+    return [
+        str(p.relative_to(deploy_dir))
+        for p in sorted((deploy_dir / "overlays").glob("*/azure-identity.yaml"))
+        if PLACEHOLDER_ID in p.read_text()
+    ]
 
 
 def _tagged(target: str, problems: list[findings.Finding]) -> list[findings.Finding]:
@@ -61,7 +83,9 @@ def _unique(problems: list[findings.Finding]) -> list[findings.Finding]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="deploycheck", description=__doc__)
     parser.add_argument("--deploy", type=Path, default=Path(__file__).resolve().parents[2] / "deploy")
-    parser.add_argument("--metrics-url", help="check metric names against a live /metrics instead of the local registry")
+    parser.add_argument(
+        "--metrics-url", help="check metric names against a live /metrics instead of the local registry"
+    )
     args = parser.parse_args(argv)
     exposition = None
     if args.metrics_url:

@@ -68,7 +68,9 @@ def check(objects: list[findings.Manifest]) -> list[findings.Finding]:
         for path, expected in REQUIRED[kind]:
             value = findings.dig(obj, path)
             if not isinstance(value, expected) or not value:
-                problems.append(findings.Finding("custom-resource", subject, f"{path} must be a non-empty {expected.__name__}"))
+                problems.append(
+                    findings.Finding("custom-resource", subject, f"{path} must be a non-empty {expected.__name__}")
+                )
         problems.extend(SEMANTIC.get(kind, _nothing)(obj))
     return problems
 
@@ -97,9 +99,15 @@ def _workflow_template(obj: findings.Manifest) -> list[findings.Finding]:
         tasks = {t.get("name"): t for t in findings.dig(template, "dag.tasks") or []}
         for task in tasks.values():
             if task.get("template") not in templates:
-                problems.append(findings.Finding("custom-resource", subject, f"task {task.get('name')!r} uses an undefined template"))
+                problems.append(
+                    findings.Finding(
+                        "custom-resource", subject, f"task {task.get('name')!r} uses an undefined template"
+                    )
+                )
             problems.extend(
-                findings.Finding("custom-resource", subject, f"task {task.get('name')!r} depends on unknown task {dep!r}")
+                findings.Finding(
+                    "custom-resource", subject, f"task {task.get('name')!r} depends on unknown task {dep!r}"
+                )
                 for dep in task.get("dependencies") or []
                 if dep not in tasks
             )
@@ -111,7 +119,11 @@ def _prometheus_rule(obj: findings.Manifest) -> list[findings.Finding]:
     for group in findings.dig(obj, "spec.groups") or []:
         for rule in group.get("rules") or []:
             if not (rule.get("alert") or rule.get("record")) or not rule.get("expr"):
-                problems.append(findings.Finding("custom-resource", findings.describe(obj), f"rule {rule!r} needs alert/record and expr"))
+                problems.append(
+                    findings.Finding(
+                        "custom-resource", findings.describe(obj), f"rule {rule!r} needs alert/record and expr"
+                    )
+                )
     return problems
 
 

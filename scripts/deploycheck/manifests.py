@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-
 from scripts.deploycheck import findings
 
 #: What gets built: every environment, plus the operators layer that must be applied first.

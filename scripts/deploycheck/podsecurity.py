@@ -32,7 +32,9 @@ def check(objects: list[findings.Manifest]) -> list[findings.Finding]:
             continue
         pod = findings.dig(obj, path) or {}
         subject = findings.describe(obj)
-        problems.extend(findings.Finding("pod-security", subject, m) for m in pod_problems(pod, long_running=obj["kind"] != "Job"))
+        problems.extend(
+            findings.Finding("pod-security", subject, m) for m in pod_problems(pod, long_running=obj["kind"] != "Job")
+        )
     return problems
 
 
@@ -72,6 +74,8 @@ def _container(container: dict[str, Any], pod_sc: dict[str, Any], *, probes: boo
             messages.append(f"container {name}: resources.{key} must be set")
     if probes:
         messages.extend(
-            f"container {name}: {probe} must be set" for probe in ("livenessProbe", "readinessProbe") if probe not in container
+            f"container {name}: {probe} must be set"
+            for probe in ("livenessProbe", "readinessProbe")
+            if probe not in container
         )
     return messages

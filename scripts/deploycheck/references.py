@@ -45,7 +45,7 @@ def _containers(obj: findings.Manifest) -> Iterator[dict[str, Any]]:
 
 def _secret_refs(objects: list[findings.Manifest]) -> list[findings.Finding]:
     produced = secret_keys(objects)
-    problems = []
+    problems: list[findings.Finding] = []
     for obj in objects:
         namespace = findings.dig(obj, "metadata.namespace") or ""
         for container in _containers(obj):
@@ -56,15 +56,31 @@ def _secret_refs(objects: list[findings.Manifest]) -> list[findings.Finding]:
                 keys = produced.get((namespace, ref["name"]))
                 where = f"container {container.get('name')} env {env.get('name')}"
                 if keys is None:
-                    problems.append(findings.Finding("secret-ref", findings.describe(obj), f"{where}: no ExternalSecret produces Secret {ref['name']}"))
+                    problems.append(
+                        findings.Finding(
+                            "secret-ref",
+                            findings.describe(obj),
+                            f"{where}: no ExternalSecret produces Secret {ref['name']}",
+                        )
+                    )
                 elif ref["key"] not in keys:
-                    problems.append(findings.Finding("secret-ref", findings.describe(obj), f"{where}: Secret {ref['name']} has no key {ref['key']}"))
+                    problems.append(
+                        findings.Finding(
+                            "secret-ref",
+                            findings.describe(obj),
+                            f"{where}: Secret {ref['name']} has no key {ref['key']}",
+                        )
+                    )
     return problems
 
 
 def _configmap_refs(objects: list[findings.Manifest]) -> list[findings.Finding]:
-    existing = {(findings.dig(o, "metadata.namespace") or "", o["metadata"]["name"]) for o in objects if o.get("kind") == "ConfigMap"}
-    problems = []
+    existing = {
+        (findings.dig(o, "metadata.namespace") or "", o["metadata"]["name"])
+        for o in objects
+        if o.get("kind") == "ConfigMap"
+    }
+    problems: list[findings.Finding] = []
     for obj in objects:
         namespace = findings.dig(obj, "metadata.namespace") or ""
         for container in _containers(obj):
@@ -94,7 +110,7 @@ def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
 def _selectors(objects: list[findings.Manifest]) -> list[findings.Finding]:
     pods = _pod_labels(objects)
     services = [o for o in objects if o.get("kind") == "Service"]
-    problems = []
+    problems: list[findings.Finding] = []
     for obj in objects:
         kind, namespace = obj.get("kind"), findings.dig(obj, "metadata.namespace") or ""
         selector = {
@@ -102,12 +118,16 @@ def _selectors(objects: list[findings.Manifest]) -> list[findings.Finding]:
             "PodDisruptionBudget": findings.dig(obj, "spec.selector.matchLabels"),
         }.get(str(kind))
         if selector and not any(ns == namespace and _matches(selector, labels) for ns, labels in pods):
-            problems.append(findings.Finding("selector", findings.describe(obj), f"selects no pod template ({selector})"))
+            problems.append(
+                findings.Finding("selector", findings.describe(obj), f"selects no pod template ({selector})")
+            )
         if kind == "ServiceMonitor":
             problems.extend(_service_monitor(obj, services))
         if kind == "HorizontalPodAutoscaler":
             target = findings.dig(obj, "spec.scaleTargetRef") or {}
-            if not any(o.get("kind") == target.get("kind") and o["metadata"]["name"] == target.get("name") for o in objects):
+            if not any(
+                o.get("kind") == target.get("kind") and o["metadata"]["name"] == target.get("name") for o in objects
+            ):
                 problems.append(findings.Finding("selector", findings.describe(obj), f"scales missing {target}"))
     return problems
 
@@ -115,12 +135,21 @@ def _selectors(objects: list[findings.Manifest]) -> list[findings.Finding]:
 def _service_monitor(obj: findings.Manifest, services: list[findings.Manifest]) -> list[findings.Finding]:
     selector = findings.dig(obj, "spec.selector.matchLabels") or {}
     namespace = findings.dig(obj, "metadata.namespace")
-    chosen = [s for s in services if findings.dig(s, "metadata.namespace") == namespace and _matches(selector, findings.dig(s, "metadata.labels") or {})]
+    chosen = [
+        s
+        for s in services
+        if findings.dig(s, "metadata.namespace") == namespace
+        and _matches(selector, findings.dig(s, "metadata.labels") or {})
+    ]
     if not chosen:
         return [findings.Finding("selector", findings.describe(obj), f"selects no Service ({selector})")]
     ports = {p.get("name") for s in chosen for p in findings.dig(s, "spec.ports") or []}
     return [
-        findings.Finding("selector", findings.describe(obj), f"endpoint port {e.get('port')!r} is not a port of the selected Services")
+        findings.Finding(
+            "selector",
+            findings.describe(obj),
+            f"endpoint port {e.get('port')!r} is not a port of the selected Services",
+        )
         for e in findings.dig(obj, "spec.endpoints") or []
         if e.get("port") not in ports
     ]

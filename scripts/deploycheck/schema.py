@@ -7,14 +7,15 @@ are custom resources and go to :mod:`customresources` instead.
 
 from __future__ import annotations
 
-import kubernetes_validate
-
+import kubernetes_validate  # type: ignore[import-untyped]
 from scripts.deploycheck import findings
 
 TARGET_KUBERNETES = "1.31.0"
 
 
-def check(objects: list[findings.Manifest], *, version: str = TARGET_KUBERNETES) -> tuple[list[findings.Finding], list[findings.Manifest]]:
+def check(
+    objects: list[findings.Manifest], *, version: str = TARGET_KUBERNETES
+) -> tuple[list[findings.Finding], list[findings.Manifest]]:
     """Findings for invalid built-in objects, and the objects that had no schema (custom)."""
     problems: list[findings.Finding] = []
     custom: list[findings.Manifest] = []
