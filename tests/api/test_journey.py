@@ -21,7 +21,8 @@ async def test_a_request_becomes_ready_with_exactly_the_bundle_objects(platform:
     assert detail["cluster"]["matches"] is True
     assert {q["resource"] for q in detail["quota"]} >= {"requests.cpu", "pods"}
     statuses = [e["status"] for e in detail["timeline"] if e["kind"] == "status"]
-    assert statuses[0] == "provisioning" and statuses[-1] == "ready"
+    assert statuses[0] == "provisioning"
+    assert statuses[-1] == "ready"
 
 
 async def test_changing_the_tier_updates_the_quota_and_returns_to_ready(platform: Platform) -> None:

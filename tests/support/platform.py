@@ -66,7 +66,7 @@ class Platform:
 
     async def call(self, method: str, path: str, persona: str = "team-a-developer", **kwargs: Any) -> httpx.Response:
         headers = {**self.auth(persona), **kwargs.pop("headers", {})}
-        url = path if path.startswith("/") and not path.startswith("/namespaces") else self.prefix + path
+        url = path if path.startswith(("/api/", "/health", "/metrics")) else self.prefix + path
         return await self.client.request(method, url, headers=headers, **kwargs)
 
     def body(self, name: str, **overrides: Any) -> dict[str, Any]:
@@ -151,7 +151,7 @@ async def live_server(app: Any) -> AsyncIterator[str]:
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes no startup event
         await asyncio.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{port}"
