@@ -1,0 +1,231 @@
+"""What users see on each page, with the Platform API replaced by the in-memory fake."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.ui import fake_api
+from tests.ui.conftest import SignIn
+
+
+async def test_an_anonymous_visitor_is_sent_to_the_login_page_and_back(ui: httpx.AsyncClient) -> None:
+    answer = await ui.get("/namespaces/alpha")
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/login?next=%2Fnamespaces%2Falpha"
+    page = await ui.get(answer.headers["Location"])
+    assert 'name="next" value="/namespaces/alpha"' in page.text
+    assert "team-a-developer" in page.text
+
+
+async def test_an_htmx_request_without_a_session_redirects_the_whole_page(ui: httpx.AsyncClient) -> None:
+    answer = await ui.get("/namespaces", headers={"HX-Request": "true"})
+    assert answer.headers["HX-Redirect"].startswith("/login?next=")
+
+
+async def test_a_persona_signs_in_and_sees_only_their_teams_namespaces(ui: httpx.AsyncClient, sign_in: SignIn) -> None:
+    await sign_in("team-a-developer")
+    page = await ui.get("/namespaces")
+    assert 'href="/namespaces/alpha"' in page.text
+    assert "bravo" not in page.text
+    assert "Sign out" in page.text
+
+
+async def test_a_foreign_teams_namespace_reads_as_not_found(ui: httpx.AsyncClient, sign_in: SignIn) -> None:
+    await sign_in("team-b-developer")
+    answer = await ui.get("/namespaces/alpha")
+    assert answer.status_code == 404
+    assert "Not found" in answer.text
+    assert "not visible to you" in answer.text
+    assert "Quota usage" not in answer.text
+
+
+async def test_the_detail_page_shows_quota_cost_basis_and_manifests(ui: httpx.AsyncClient, sign_in: SignIn) -> None:
+    await sign_in("team-a-developer")
+    page = await ui.get("/namespaces/alpha")
+    assert page.status_code == 200
+    assert "pods: 2 of 10" in page.text
+    assert "85.00 USD" in page.text
+    assert "(estimate)" in page.text
+    assert "Estimate: quota ceilings x prices" in page.text
+    assert "kind: Namespace" in page.text
+    assert 'sse-connect="/live/namespaces/alpha?after=1"' in page.text
+
+
+async def test_invalid_fields_are_shown_inline_after_submitting(ui: httpx.AsyncClient, sign_in: SignIn) -> None:
+    csrf = await sign_in("team-a-developer")
+    form = {
+        "csrf_token": csrf,
+        "namespaceName": "Bad_Name",
+        "team": "team-a",
+        "environment": "development",
+        "resourceTier": "small",
+        "networkPolicy": "isolated",
+        "costCenter": "x" * 60,
+    }
+    answer = await ui.post("/request", data=form)
+    assert answer.status_code == 400
+    assert '<p id="err-namespaceName" class="error" aria-live="polite">must be lowercase letters' in answer.text
+    assert '<p id="err-costCenter" class="error" aria-live="polite">must be at most 50 characters' in answer.text
+    assert 'value="Bad_Name"' in answer.text  # what the user typed is kept
+
+
+async def test_the_live_preview_shows_errors_only_for_fields_the_user_touched_or_filled(
+    ui: httpx.AsyncClient, sign_in: SignIn
+) -> None:
+    csrf = await sign_in("team-a-developer")
+    draft = {
+        "namespaceName": "",
+        "team": "team-a",
+        "environment": "development",
+        "resourceTier": "small",
+        "networkPolicy": "isolated",
+        "ttl": "forever",
+    }
+    headers = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    answer = await ui.post("/request/preview", data={**draft, "_touched": "ttl"}, headers=headers)
+    assert 'id="err-ttl" class="error" aria-live="polite" hx-swap-oob="true">must be a duration' in answer.text
+    assert 'id="err-namespaceName" class="error" aria-live="polite" hx-swap-oob="true"></p>' in answer.text
+    touched = await ui.post("/request/preview", data={**draft, "_touched": "namespaceName"}, headers=headers)
+    assert 'hx-swap-oob="true">is required</p>' in touched.text
+
+
+async def test_a_policy_violation_appears_beside_its_field_with_the_estimate(
+    ui: httpx.AsyncClient, sign_in: SignIn
+) -> None:
+    csrf = await sign_in("team-a-developer")
+    draft = {
+        "namespaceName": "shop",
+        "team": "team-a",
+        "environment": "production",
+        "resourceTier": "micro",
+        "networkPolicy": "isolated",
+    }
+    answer = await ui.post("/request/preview", data=draft, headers={"X-CSRF-Token": csrf, "HX-Request": "true"})
+    assert 'id="err-resourceTier" class="error" aria-live="polite" hx-swap-oob="true">production forbids' in answer.text
+    assert "85.00 USD" in answer.text
+    assert "refuses this request" in answer.text
+
+
+async def test_a_valid_request_is_submitted_and_opens_its_detail_page(
+    ui: httpx.AsyncClient, sign_in: SignIn, api: fake_api.FakeApi
+) -> None:
+    csrf = await sign_in("team-a-developer")
+    form = {
+        "csrf_token": csrf,
+        "namespaceName": "shop",
+        "team": "team-a",
+        "environment": "production",
+        "resourceTier": "small",
+        "networkPolicy": "isolated",
+        "features": ["monitoring-enhanced"],
+        "ttl": "",
+    }
+    answer = await ui.post("/request", data=form)
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/namespaces/shop"
+    sent = api.calls("POST", "/namespaces/request")[-1]
+    assert b'"features": ["monitoring-enhanced"]' in sent.content.replace(b'":[', b'": [')
+    assert b'"ttl"' not in sent.content  # an empty optional field is omitted, not sent as ""
+    page = await ui.get("/namespaces/shop")
+    assert "It needs approval before it is provisioned." in page.text
+
+
+async def test_a_catalog_template_prefills_the_request_form(ui: httpx.AsyncClient, sign_in: SignIn) -> None:
+    await sign_in("team-a-developer")
+    catalog = await ui.get("/catalog")
+    assert 'href="/request?template=ml-workspace"' in catalog.text
+    form = await ui.get("/request", params={"template": "ml-workspace"})
+    assert '<option value="large" selected>' in form.text
+    assert 'value="gpu-access" checked' in form.text
+
+
+async def test_changing_the_tier_sends_the_etag_the_page_was_rendered_from(
+    ui: httpx.AsyncClient, sign_in: SignIn, api: fake_api.FakeApi
+) -> None:
+    csrf = await sign_in("team-a-developer")
+    answer = await ui.post(
+        "/namespaces/alpha/change", data={"csrf_token": csrf, "resourceTier": "medium", "etag": '"1"'}
+    )
+    assert answer.status_code == 303
+    assert api.calls("PATCH", "/namespaces/alpha")[-1].headers["If-Match"] == '"1"'
+    assert api.namespaces["alpha"]["tier"] == "medium"
+    stale = await ui.post("/namespaces/alpha/change", data={"csrf_token": csrf, "resourceTier": "large", "etag": '"1"'})
+    page = await ui.get(stale.headers["Location"])
+    assert "Someone changed this namespace since you loaded the page" in page.text
+    assert api.namespaces["alpha"]["tier"] == "medium"
+
+
+async def test_decommissioning_needs_the_name_typed_exactly(
+    ui: httpx.AsyncClient, sign_in: SignIn, api: fake_api.FakeApi
+) -> None:
+    csrf = await sign_in("team-a-developer")
+    wrong = await ui.post("/namespaces/alpha/decommission", data={"csrf_token": csrf, "confirm": "alph"})
+    assert wrong.status_code == 400
+    assert "Type alpha exactly to confirm." in wrong.text
+    assert api.namespaces["alpha"]["status"] == "ready"
+    right = await ui.post(
+        "/namespaces/alpha/decommission", data={"csrf_token": csrf, "confirm": "alpha", "reason": "done"}
+    )
+    assert right.status_code == 303
+    assert api.namespaces["alpha"]["status"] == "decommissioning"
+    assert api.calls("DELETE", "/namespaces/alpha")[-1].url.params["reason"] == "done"
+
+
+async def test_rejecting_without_a_reason_is_refused_before_calling_the_api(
+    ui: httpx.AsyncClient, sign_in: SignIn, api: fake_api.FakeApi
+) -> None:
+    api.namespaces["alpha"]["status"] = "pending-approval"
+    csrf = await sign_in("platform-admin")
+    approvals = await ui.get("/approvals")
+    assert 'action="/namespaces/alpha/reject"' in approvals.text
+    answer = await ui.post("/namespaces/alpha/reject", data={"csrf_token": csrf, "reason": " ", "back": "/approvals"})
+    assert answer.headers["Location"] == "/approvals"
+    assert api.calls("POST", "/reject") == []
+    assert "needs a reason" in (await ui.get("/approvals")).text
+    await ui.post("/namespaces/alpha/approve", data={"csrf_token": csrf, "reason": "ok", "back": "/approvals"})
+    assert api.namespaces["alpha"]["status"] == "provisioning"
+
+
+async def test_approvals_and_audit_are_not_in_a_developers_navigation(ui: httpx.AsyncClient, sign_in: SignIn) -> None:
+    await sign_in("team-a-developer")
+    home = await ui.get("/")
+    assert 'href="/audit"' not in home.text
+    assert 'href="/approvals"' not in home.text
+    audit = await ui.get("/audit")
+    assert audit.status_code == 403
+    assert "Not allowed" in audit.text
+
+
+async def test_the_audit_log_lists_records_for_a_platform_admin(ui: httpx.AsyncClient, sign_in: SignIn) -> None:
+    await sign_in("platform-admin")
+    page = await ui.get("/audit", params={"outcome": "success"})
+    assert "namespace.request" in page.text
+    assert 'href="/audit"' in page.text
+
+
+async def test_analytics_charts_get_their_data_and_costs_say_they_are_estimates(
+    ui: httpx.AsyncClient, sign_in: SignIn
+) -> None:
+    await sign_in("platform-admin")
+    page = await ui.get("/analytics")
+    assert '<script type="application/json" id="d-cost-by-team">' in page.text
+    assert '"rows": [["team-a", 85.0], ["team-b", 85.0]]' in page.text
+    assert "Estimate. Estimate from the price table." in page.text
+    assert "100%" in page.text  # provisioning success rate
+
+
+async def test_the_dashboard_counts_my_namespaces_and_my_teams_quota(ui: httpx.AsyncClient, sign_in: SignIn) -> None:
+    await sign_in("team-a-developer")
+    page = await ui.get("/")
+    assert "team-a: 1 of 10 namespaces" in page.text
+    assert 'href="/namespaces/alpha"' in page.text
+
+
+async def test_an_unreachable_api_reads_as_unavailable_not_as_a_crash(
+    ui: httpx.AsyncClient, sign_in: SignIn, api: fake_api.FakeApi
+) -> None:
+    await sign_in("team-a-developer")
+    api.down = True
+    answer = await ui.get("/namespaces")
+    assert answer.status_code == 503
+    assert "Platform API unavailable" in answer.text
