@@ -15,6 +15,7 @@ An engine reports :class:`Progress`; it never writes to the database itself.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -184,6 +185,17 @@ class ArgoEngine:
         return Progress.waiting(f"workflow {name} {phase.lower()}", *steps, workflow=name)
 
 
+_ITEM = re.compile(r"\((\d+):.*\)$")
+_RETRY = re.compile(r"\(\d+\)$")
+
+
+def step_name(display_name: str, *, workflow: str) -> str:
+    """A readable step name: ``apply-objects(3:{...json...})(0)`` -> ``apply-objects[3]``."""
+    name = display_name.removeprefix(f"{workflow}.")
+    name = _RETRY.sub("", name)
+    return _ITEM.sub(r"[\1]", name)
+
+
 def _node_steps(nodes: Mapping[str, Any], *, workflow: str) -> list[Step]:
     """Workflow nodes as timeline steps, in start order; the DAG root and retry wrappers are left out."""
     picked = [
@@ -192,7 +204,7 @@ def _node_steps(nodes: Mapping[str, Any], *, workflow: str) -> list[Step]:
     picked.sort(key=lambda n: (n.get("startedAt") or "", n.get("displayName") or ""))
     return [
         Step(
-            str(n.get("displayName") or n.get("name")),
+            step_name(str(n.get("displayName") or n.get("name")), workflow=workflow),
             str(n.get("phase") or "Pending"),
             str(n.get("message") or ""),
             {
