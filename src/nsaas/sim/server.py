@@ -24,7 +24,7 @@ import uvicorn
 import yaml
 
 from nsaas.sim import api, app, faults, resources, store, tls
-from nsaas.sim.controllers import base, namespaces, quotas
+from nsaas.sim.controllers import base, namespaces, quotas, workflows
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class Simulator:
         self._controllers: list[base.Controller] = [
             namespaces.NamespaceController(self.api),
             quotas.QuotaController(self.api),
+            workflows.WorkflowController(self.api, time_scale=time_scale),
         ]
         self._server: uvicorn.Server | None = None
         self._serving: asyncio.Task[None] | None = None
@@ -85,7 +86,9 @@ class Simulator:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Bind, start serving and start the controllers; returns once requests are accepted."""
         self._loop = asyncio.get_running_loop()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP (not 0) matters: asyncio only sets TCP_NODELAY on accepted sockets of that protocol, and
+        # without it every response body waits ~40 ms behind its headers (Nagle plus delayed ACKs).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         material = self._tls = tls.generate(host)
