@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import yaml
 
-from nsaas.sim import api, errors, faults, routing, selectors, tables, watch, wire
+from nsaas.sim import api, codec, errors, faults, routing, selectors, tables, watch, wire
 
 _PATCH_TYPES = {
     "application/merge-patch+json": "merge",
@@ -39,7 +38,7 @@ def _body(request: wire.Request, *, yaml_allowed: bool = False) -> Any:
     try:
         if yaml_allowed:
             return yaml.load(request.body, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
-        return json.loads(request.body)
+        return codec.loads(request.body)
     except (ValueError, yaml.YAMLError) as exc:
         raise errors.bad_request(f"the request body could not be decoded: {exc}") from exc
 

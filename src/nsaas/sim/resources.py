@@ -24,19 +24,20 @@ class ResourceType:
     namespaced: bool
     status_subresource: bool = False
     short_names: tuple[str, ...] = ()
+    key: str = dataclasses.field(init=False, compare=False)
+    """Storage key (``configmaps``, ``roles.rbac.authorization.k8s.io``): one store per group and plural,
+    whatever the version; also how kube-apiserver names the type in messages. Computed once because
+    every request looks it up."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"{self.plural}.{self.group}" if self.group else self.plural)
 
     @property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
 
     @property
-    def key(self) -> str:
-        """Storage key: one store per group and plural, whatever the version."""
-        return f"{self.plural}.{self.group}" if self.group else self.plural
-
-    @property
     def qualified(self) -> str:
-        """How kube-apiserver names the type in messages (``configmaps``, ``roles.rbac.authorization.k8s.io``)."""
         return self.key
 
     @property

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from typing import Any
 
-from nsaas.sim import errors, resources, selectors, store, wire
+from nsaas.sim import codec, errors, resources, selectors, store, wire
 
 _START = {
     "type": "http.response.start",
@@ -24,7 +23,7 @@ _START = {
 
 
 def _line(event_type: str, obj: dict[str, Any]) -> bytes:
-    return json.dumps({"type": event_type, "object": obj}, separators=(",", ":")).encode() + b"\n"
+    return codec.dumps({"type": event_type, "object": obj}) + b"\n"
 
 
 def _initial(

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import urllib.parse
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from nsaas.sim import errors
+from nsaas.sim import codec, errors
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -60,7 +59,7 @@ async def read_request(scope: Scope, receive: Receive) -> Request:
 
 
 def json_response(status: int, body: Any) -> Response:
-    return Response(status, json.dumps(body, separators=(",", ":")).encode())
+    return Response(status, codec.dumps(body))
 
 
 def error_response(exc: errors.ApiError) -> Response:
