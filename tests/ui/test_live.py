@@ -25,7 +25,7 @@ async def test_a_status_event_updates_badge_progress_timeline_and_overview(
 ) -> None:
     api.events.append(fake_api.event(2, "alpha", "ready", "namespace is ready"))
     await sign_in("team-a-developer")
-    answer = await ui.get("/live/namespaces/alpha", params={"after": "1"})
+    answer = await ui.get("/live/namespaces/alpha", params={"after": "1", "status": "provisioning"})
     assert answer.headers["Content-Type"].startswith("text/event-stream")
     sent = frames(answer.text)
     assert [f["event"] for f in sent] == ["timeline", "badge", "progress", "refresh"]
@@ -72,6 +72,16 @@ async def test_a_foreign_namespaces_stream_ends_with_a_not_found_note(ui: httpx.
     sent = frames((await ui.get("/live/namespaces/alpha")).text)
     assert sent[0]["event"] == "gone"
     assert "no namespace alpha" in sent[0]["data"]
+
+
+async def test_actions_are_reloaded_only_when_the_status_changes_what_can_be_done(
+    ui: httpx.AsyncClient, sign_in: SignIn, api: fake_api.FakeApi
+) -> None:
+    api.events[0] = fake_api.event(1, "alpha", "provisioning", "approved")
+    api.events.append(fake_api.event(2, "alpha", "ready", "namespace is ready"))
+    await sign_in("team-a-developer")
+    sent = frames((await ui.get("/live/namespaces/alpha", params={"status": "pending-approval"})).text)
+    assert [f["event"] for f in sent].count("actions") == 1  # pending -> provisioning; ready changes nothing
 
 
 def test_progress_marks_the_stage_a_request_is_in() -> None:

@@ -48,7 +48,7 @@ async def test_the_detail_page_shows_quota_cost_basis_and_manifests(ui: httpx.As
     assert "(estimate)" in page.text
     assert "Estimate: quota ceilings x prices" in page.text
     assert "kind: Namespace" in page.text
-    assert 'sse-connect="/live/namespaces/alpha?after=1"' in page.text
+    assert 'sse-connect="/live/namespaces/alpha?after=1&amp;status=ready"' in page.text
 
 
 async def test_invalid_fields_are_shown_inline_after_submitting(ui: httpx.AsyncClient, sign_in: SignIn) -> None:
@@ -155,6 +155,19 @@ async def test_changing_the_tier_sends_the_etag_the_page_was_rendered_from(
     assert api.namespaces["alpha"]["tier"] == "medium"
 
 
+async def test_a_status_only_version_bump_does_not_block_a_change(
+    ui: httpx.AsyncClient, sign_in: SignIn, api: fake_api.FakeApi
+) -> None:
+    csrf = await sign_in("team-a-developer")
+    api.namespaces["alpha"]["version"] = 5  # the reconciler moved on; tier and features are as shown
+    form = {"csrf_token": csrf, "resourceTier": "large", "etag": '"1"', "base": "small|"}
+    answer = await ui.post("/namespaces/alpha/change", data=form)
+    page = await ui.get(answer.headers["Location"])
+    assert "Change submitted" in page.text
+    assert api.namespaces["alpha"]["tier"] == "large"
+    assert api.calls("PATCH", "/namespaces/alpha")[-1].headers["If-Match"] == '"5"'
+
+
 async def test_decommissioning_needs_the_name_typed_exactly(
     ui: httpx.AsyncClient, sign_in: SignIn, api: fake_api.FakeApi
 ) -> None:
@@ -210,7 +223,7 @@ async def test_analytics_charts_get_their_data_and_costs_say_they_are_estimates(
     page = await ui.get("/analytics")
     assert '<script type="application/json" id="d-cost-by-team">' in page.text
     assert '"rows": [["team-a", 85.0], ["team-b", 85.0]]' in page.text
-    assert "Estimate. Estimate from the price table." in page.text
+    assert "An estimate, not measured spend. Estimate from the price table." in page.text
     assert "100%" in page.text  # provisioning success rate
 
 

@@ -62,5 +62,17 @@ def seconds(value: Any) -> str:
     return f"{amount:.1f} s" if amount < 120 else f"{amount / 60:.1f} min"
 
 
+def quantity(value: Any, resource: str = "") -> str:
+    """Byte counts of memory and storage quotas as GiB/MiB (the API reports plain bytes)."""
+    text = str(value)
+    if not text.isdigit() or not any(word in resource for word in ("memory", "storage")):
+        return text
+    amount = int(text)
+    for unit, size in (("Gi", 1024**3), ("Mi", 1024**2)):
+        if amount >= size:
+            return f"{amount / size:g}{unit}"
+    return text
+
+
 def install(env: jinja2.Environment) -> None:
-    env.filters.update(when=when, money=money, tone=tone, percent=percent, seconds=seconds)
+    env.filters.update(when=when, money=money, tone=tone, percent=percent, seconds=seconds, quantity=quantity)

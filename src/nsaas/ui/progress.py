@@ -50,3 +50,14 @@ def stages(status: str) -> list[Stage]:
         else:
             found.append(Stage(label, "todo"))
     return found
+
+
+#: Statuses in which the namespace can still be changed or decommissioned.
+CHANGEABLE = frozenset({"ready", "failed", "updating", "provisioning"})
+
+
+def action_group(status: str) -> str:
+    """Which set of actions the detail page offers; the live stream reloads them when this changes."""
+    if status == "pending-approval":
+        return "decide"
+    return "change" if status in CHANGEABLE else "none"

@@ -5,7 +5,9 @@ API's stream with the user's token and turns each JSON event into named events t
 extension swaps into the page:
 
 * ``/live/namespaces/{name}``: ``timeline`` (a new ``<li>``), and for status changes ``badge``,
-  ``progress`` and ``refresh`` (the overview reloads itself on it).
+  ``progress`` and ``refresh`` (the read-only overview reloads itself on it), plus ``actions``
+  when the status changes which actions exist (so a form being filled in is not wiped by a
+  mere provisioning -> ready step).
 * ``/live/events``: ``ns-<name>`` with the new badge, for list and dashboard rows.
 
 Every event keeps the API's ``id``, so when the browser reconnects with ``Last-Event-ID`` the
@@ -42,14 +44,24 @@ def _render(request: Request, template: str, **context: Any) -> str:
     return engine.get_template(template).render(**context)
 
 
-def namespace_frames(request: Request, event: dict[str, Any], event_id: str | None) -> list[str]:
-    frames = [frame("timeline", _render(request, "_event.html", event=event), event_id=event_id)]
-    status = event.get("status")
-    if event.get("kind") == "status" and status:
-        frames.append(frame("badge", _render(request, "_badge.html", status=status)))
-        frames.append(frame("progress", _render(request, "_progress.html", stages=progress.stages(str(status)))))
-        frames.append(frame("refresh", "1"))
-    return frames
+class NamespaceFramer:
+    """Turns one namespace's events into frames; remembers the action group to reload actions only on change."""
+
+    def __init__(self, status: str) -> None:
+        self.group = progress.action_group(status)
+
+    def __call__(self, request: Request, event: dict[str, Any], event_id: str | None) -> list[str]:
+        frames = [frame("timeline", _render(request, "_event.html", event=event), event_id=event_id)]
+        status = event.get("status")
+        if event.get("kind") == "status" and status:
+            frames.append(frame("badge", _render(request, "_badge.html", status=status)))
+            frames.append(frame("progress", _render(request, "_progress.html", stages=progress.stages(str(status)))))
+            frames.append(frame("refresh", "1"))
+            group = progress.action_group(str(status))
+            if group != self.group:
+                self.group = group
+                frames.append(frame("actions", "1"))
+        return frames
 
 
 def list_frames(request: Request, event: dict[str, Any], event_id: str | None) -> list[str]:
@@ -84,7 +96,8 @@ def _resume(request: Request) -> str | None:
 
 @router.get("/live/namespaces/{name}")
 async def namespace_stream(request: Request, api: auth.ApiDep, name: str) -> Response:
-    stream = _relay(request, api, f"/namespaces/{name}/events", resume=_resume(request), to_frames=namespace_frames)
+    framer = NamespaceFramer(request.query_params.get("status", ""))
+    stream = _relay(request, api, f"/namespaces/{name}/events", resume=_resume(request), to_frames=framer)
     return StreamingResponse(stream, media_type="text/event-stream", headers=HEADERS)
 
 

@@ -18,8 +18,6 @@ from nsaas.ui import auth, platform_api, progress, views
 router = APIRouter()
 PAGE = 25
 FILTERS = ("q", "team", "environment", "status", "tier")
-#: Statuses in which the namespace can still be changed or decommissioned.
-CHANGEABLE = frozenset({"ready", "failed", "updating", "provisioning"})
 
 
 def _filters(request: Request) -> dict[str, str]:
@@ -62,7 +60,7 @@ async def _detail_context(api: platform_api.PlatformApi, name: str) -> dict[str,
         "stages": progress.stages(str(detail.get("status"))),
         "tiers": [tiers.get(t) for t in tiers.TIER_NAMES],
         "features": requests.FEATURES,
-        "changeable": detail.get("status") in CHANGEABLE,
+        "changeable": detail.get("status") in progress.CHANGEABLE,
     }
 
 
@@ -106,11 +104,46 @@ async def namespace_overview(request: Request, api: auth.ApiDep, name: str) -> R
     return views.render(request, "_overview.html", {**context, "errors": {}})
 
 
-async def _changed(
-    request: Request, api: platform_api.PlatformApi, name: str, *, body: dict[str, Any], etag: str, done: str
-) -> Response:
+def _base_of(detail: dict[str, Any], form: str) -> str:
+    """The fields a form changes, as the page showed them (see the hidden ``base`` inputs)."""
+    if form == "change":
+        return f"{detail.get('tier')}|{','.join(detail.get('features') or [])}"
+    return str(detail.get("expiresAt") or "")
+
+
+async def _patch(
+    api: platform_api.PlatformApi, name: str, *, body: dict[str, Any], etag: str, base: str, form: str
+) -> None:
+    """PATCH with If-Match; on 412, retry once if only the status moved on (the reconciler bumps the
+    version too), never when someone changed the fields this form edits."""
     try:
         await api.patch(f"/namespaces/{name}", body=body, if_match=etag or None)
+    except platform_api.ApiError as error:
+        if error.status != 412 or not base:
+            raise
+        current = await api.get(f"/namespaces/{name}")
+        if _base_of(current.data, form) != base:
+            raise
+        await api.patch(f"/namespaces/{name}", body=body, if_match=current.etag)
+
+
+@router.get("/namespaces/{name}/actions")
+async def namespace_actions(request: Request, api: auth.ApiDep, name: str) -> Response:
+    """The actions the current status allows; reloaded live when a status change alters them."""
+    try:
+        context = await _detail_context(api, name)
+    except platform_api.ApiError as error:
+        return views.problem(request, error, what="namespace")
+    return views.render(request, "_actions.html", {**context, "errors": {}})
+
+
+async def _changed(
+    request: Request, api: platform_api.PlatformApi, name: str, *, body: dict[str, Any], done: str, form: str
+) -> Response:
+    fields = await request.form()
+    etag, base = str(fields.get("etag") or ""), str(fields.get("base") or "")
+    try:
+        await _patch(api, name, body=body, etag=etag, base=base, form=form)
     except platform_api.ApiError as error:
         if error.status == 412:
             views.flash(request, "Someone changed this namespace since you loaded the page. Review it and try again.")
@@ -129,19 +162,17 @@ async def change(
     api: auth.ApiDep,
     name: str,
     resourceTier: Annotated[str, Form()],
-    etag: Annotated[str, Form()] = "",
 ) -> Response:
     features = [str(v) for v in (await request.form()).getlist("features")]
     body = {"resourceTier": resourceTier, "features": features}
-    return await _changed(request, api, name, body=body, etag=etag, done="Change submitted: the namespace is updating.")
+    done = "Change submitted: the namespace is updating."
+    return await _changed(request, api, name, body=body, done=done, form="change")
 
 
 @router.post("/namespaces/{name}/ttl")
-async def extend(
-    request: Request, api: auth.ApiDep, name: str, ttl: Annotated[str, Form()], etag: Annotated[str, Form()] = ""
-) -> Response:
+async def extend(request: Request, api: auth.ApiDep, name: str, ttl: Annotated[str, Form()]) -> Response:
     body = {"ttl": ttl.strip()}
-    return await _changed(request, api, name, body=body, etag=etag, done=f"Expiry set to {ttl.strip()} from now.")
+    return await _changed(request, api, name, body=body, done=f"Expiry set to {ttl.strip()} from now.", form="ttl")
 
 
 @router.post("/namespaces/{name}/decommission")

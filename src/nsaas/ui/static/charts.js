@@ -27,7 +27,7 @@
         maintainAspectRatio: false,
         animation: false,
         plugins: { legend: { display: false } },
-        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }
+        scales: { y: { beginAtZero: true, ticks: spec.unit === "seconds" ? {} : { precision: 0 } } }
       }
     });
   }

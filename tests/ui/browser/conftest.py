@@ -1,0 +1,90 @@
+"""The whole platform for browser tests: ``nsaas dev`` in a subprocess, and Debian's chromium.
+
+``nsaas dev`` runs the real API, reconciler, UI and the embedded cluster simulator on free
+loopback ports with a temporary ``NSAAS_DATA_DIR``: the browser goes through exactly what a
+developer gets with ``make run``. Chromium is Debian's (``/usr/bin/chromium``); Playwright's own
+browser download is never used. Without chromium these tests skip in ``make test`` and fail in
+``make ci`` (``NSAAS_REQUIRE_BROWSER=1``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.support.requirements import need
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[3]
+ARTIFACTS = ROOT / "test-artifacts" / "ui"
+START_TIMEOUT_SECONDS = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_up(urls: list[str], process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    pending = list(urls)
+    while pending:
+        if process.poll() is not None:
+            pytest.fail(f"nsaas dev exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"nsaas dev did not answer {pending} in {START_TIMEOUT_SECONDS} s:\n{log.read_text()[-3000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(pending[0], timeout=1.0).status_code == 200:
+                pending.pop(0)
+                continue
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``nsaas dev`` on free ports; yields the UI's base URL."""
+    need("browser", available=os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed")
+    data = tmp_path_factory.mktemp("nsaas-dev")
+    api_port, ui_port = _free_port(), _free_port()
+    log = data / "nsaas-dev.log"
+    env = {**os.environ, "NSAAS_DATA_DIR": str(data), "NSAAS_LOG_JSON": "false"}
+    command = [sys.executable, "-m", "nsaas.cli.main", "dev", "--api-port", str(api_port), "--ui-port", str(ui_port)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_until_up([f"http://127.0.0.1:{api_port}/health", f"http://127.0.0.1:{ui_port}/healthz"], process, log)
+        yield f"http://127.0.0.1:{ui_port}"
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser(platform: str) -> Iterator[Browser]:
+    """Module-scoped on purpose: sync Playwright keeps an event loop running in this thread while it
+    is open, which would break every asyncio test that pytest runs after it in the same session."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            headless=True,
+        )
+        yield launched
+        launched.close()

@@ -1,0 +1,206 @@
+"""The portal in a real browser against the real platform (``nsaas dev``): what a developer does.
+
+Each test signs in through the persona picker in its own browser context (own cookies). "Live"
+is checked by setting a marker on ``window`` and asserting it survives the status change: the
+page was updated by the SSE stream, not reloaded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+
+from tests.ui.browser.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+SLOW = 30_000
+WIDTHS = (1280, 390)
+
+
+class Portal:
+    def __init__(self, browser: Browser, base_url: str) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.csp_violations: list[str] = []
+        self._contexts: list[object] = []
+
+    def page(self, *, width: int = 1280) -> Page:
+        context = self.browser.new_context(base_url=self.base_url, viewport={"width": width, "height": 900})
+        self._contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("console", self._console)
+        return page
+
+    def signed_in(self, persona: str, *, width: int = 1280) -> Page:
+        page = self.page(width=width)
+        page.goto("/login")
+        page.locator(f'button[data-persona="{persona}"]').click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
+        return page
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or "Refused to" in message.text:
+            self.csp_violations.append(message.text)
+
+    def close(self) -> None:
+        for context in self._contexts:
+            context.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def portal(browser: Browser, platform: str) -> Iterator[Portal]:
+    opened = Portal(browser, platform)
+    yield opened
+    opened.close()
+    assert opened.csp_violations == [], "the page broke its own Content-Security-Policy"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def request_namespace(page: Page, name: str, *, environment: str = "development", tier: str = "small") -> None:
+    page.goto("/request")
+    page.get_by_label("Namespace name").fill(name)
+    page.get_by_label("Environment").select_option(environment)
+    page.get_by_label("Resource tier").select_option(tier)
+    page.get_by_label("monitoring-enhanced").check()
+    expect(page.locator("#preview")).to_contain_text("Valid.")
+    page.get_by_role("button", name="Submit request").click()
+    page.wait_for_url(f"**/namespaces/{name}")
+
+
+def mark_page(page: Page) -> None:
+    page.evaluate("window.nsaasNotReloaded = true")
+
+
+def assert_not_reloaded(page: Page) -> None:
+    assert page.evaluate("window.nsaasNotReloaded === true"), "the page was reloaded instead of updated live"
+
+
+def test_a_developer_requests_a_namespace_sees_it_ready_changes_its_tier_and_decommissions_it(portal: Portal) -> None:
+    page = portal.signed_in("team-a-developer")
+    name = unique("journey")
+    request_namespace(page, name)
+    expect(page.locator(".flash")).to_contain_text(f"Requested {name}")
+    mark_page(page)
+    expect(page.locator("#status-badge")).to_have_text("ready", timeout=SLOW)
+    expect(page.locator("#overview")).to_contain_text("requests.cpu: 0 of 2", timeout=SLOW)
+    expect(page.locator("#timeline li").first).to_be_visible()
+    assert_not_reloaded(page)
+
+    page.get_by_label("Resource tier").select_option("medium")
+    page.get_by_role("button", name="Apply change").click()
+    expect(page.locator(".flash")).to_contain_text("Change submitted")
+    mark_page(page)
+    expect(page.locator("#status-badge")).to_have_text("ready", timeout=SLOW)
+    expect(page.locator("#overview")).to_contain_text("requests.cpu: 0 of 4", timeout=SLOW)
+    assert_not_reloaded(page)
+
+    decommission = page.get_by_role("button", name=f"Decommission {name}")
+    expect(decommission).to_be_disabled()
+    page.get_by_label(f"Type {name} to confirm").fill(name)
+    expect(decommission).to_be_enabled()
+    decommission.click()
+    expect(page.locator(".flash")).to_contain_text(f"Decommissioning {name}")
+    mark_page(page)
+    expect(page.locator("#status-badge")).to_have_text("deleted", timeout=SLOW)
+    expect(page.locator("#progress")).to_contain_text("Deleted")
+    assert_not_reloaded(page)
+
+
+def test_a_production_request_waits_until_a_platform_admin_approves_it(portal: Portal) -> None:
+    developer = portal.signed_in("team-a-developer")
+    name = unique("prod")
+    request_namespace(developer, name, environment="production")
+    expect(developer.locator(".flash")).to_contain_text("needs approval")
+    expect(developer.locator("#status-badge")).to_have_text("pending-approval")
+    expect(developer.get_by_role("button", name="Approve")).to_have_count(0)  # developers cannot approve
+    mark_page(developer)
+
+    admin = portal.signed_in("platform-admin")
+    admin.goto("/approvals")
+    admin.get_by_label(f"Reason for approving {name} (optional)").fill("capacity checked")
+    admin.locator(f'form[action="/namespaces/{name}/approve"] button').click()
+    expect(admin.locator(".flash")).to_contain_text(f"{name} approved")
+
+    expect(developer.locator("#status-badge")).to_have_text("ready", timeout=SLOW)
+    expect(developer.locator("#progress .stage-done")).to_have_count(4)
+    assert_not_reloaded(developer)
+
+
+def test_invalid_fields_are_flagged_beside_the_field_while_typing(portal: Portal) -> None:
+    page = portal.signed_in("team-a-developer")
+    page.goto("/request")
+    page.get_by_label("Namespace name").fill("Bad_Name")
+    expect(page.locator("#err-namespaceName")).to_contain_text("lowercase letters")
+    expect(page.locator("#err-costCenter")).to_have_text("")  # untouched fields stay quiet
+    page.get_by_label("Namespace name").fill("good-name")
+    expect(page.locator("#err-namespaceName")).to_have_text("")
+    page.get_by_label("Environment").select_option("production")
+    page.get_by_label("Resource tier").select_option("micro")
+    expect(page.locator("#err-resourceTier")).to_contain_text("micro")
+    expect(page.locator("#preview")).to_contain_text("refuses")
+    page.get_by_label("Expire after (optional)").fill("forever")
+    expect(page.locator("#err-ttl")).to_contain_text("duration")
+    page.get_by_role("button", name="Submit request").click()
+    expect(page.locator("#err-ttl")).to_contain_text("duration")
+    expect(page.get_by_label("Namespace name")).to_have_value("good-name")
+
+
+def test_another_teams_namespace_is_not_reachable_by_url(portal: Portal) -> None:
+    owner = portal.signed_in("team-a-developer")
+    name = unique("private")
+    request_namespace(owner, name)
+    stranger = portal.signed_in("team-b-developer")
+    answer = stranger.goto(f"/namespaces/{name}")
+    assert answer is not None
+    assert answer.status == 404
+    expect(stranger.get_by_role("heading", level=1)).to_have_text("Not found")
+    stranger.goto("/namespaces")
+    expect(stranger.locator("#ns-table")).not_to_contain_text(name)
+
+
+PAGES = (
+    ("dashboard", "/"),
+    ("namespaces", "/namespaces"),
+    ("namespace-detail", None),
+    ("request", "/request?template=basic-web-app"),
+    ("catalog", "/catalog"),
+    ("approvals", "/approvals"),
+    ("analytics", "/analytics"),
+    ("audit", "/audit"),
+)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_fits_the_screen_and_is_saved_as_a_screenshot(portal: Portal, width: int) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    setup = portal.signed_in("team-a-developer")
+    name = unique("shot")
+    request_namespace(setup, name)
+    expect(setup.locator("#status-badge")).to_have_text("ready", timeout=SLOW)
+
+    login = portal.page(width=width)
+    login.goto("/login")
+    _check_and_save(login, "login", width)
+    page = portal.signed_in("platform-admin", width=width)
+    for label, path in PAGES:
+        page.goto(path or f"/namespaces/{name}")
+        if label == "analytics":
+            page.wait_for_function("document.querySelectorAll('canvas[data-chart]').length > 0")
+        if label == "request":
+            page.get_by_label("Namespace name").fill("screenshot-demo")
+            page.get_by_label("Team").fill("team-a")
+            expect(page.locator("#preview")).to_contain_text("Valid.")
+        _check_and_save(page, label, width)
+
+
+def _check_and_save(page: Page, label: str, width: int) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{label}-{width}.png"), full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{label} at {width}px is {overflow}px wider than the screen"
