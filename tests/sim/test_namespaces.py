@@ -59,3 +59,12 @@ def test_a_terminating_namespace_refuses_new_content(kube: httpx.Client, namespa
     assert still_there["status"]["phase"] == "Terminating"
     kube.patch(f"{url}/held", json={"metadata": {"finalizers": []}}, headers=MERGE)
     eventually(lambda: kube.get(f"/api/v1/namespaces/{namespace}").status_code == 404)
+
+
+def test_the_namespace_name_label_cannot_be_removed(kube: httpx.Client, namespace: str) -> None:
+    current = kube.get(f"/api/v1/namespaces/{namespace}").json()
+    current["metadata"]["labels"] = {"team": "a"}
+
+    updated = kube.put(f"/api/v1/namespaces/{namespace}", json=current).json()
+
+    assert updated["metadata"]["labels"] == {"team": "a", "kubernetes.io/metadata.name": namespace}

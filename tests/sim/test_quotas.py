@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from nsaas.sim import server
 from tests.sim.conftest import eventually
 
 
@@ -54,14 +55,19 @@ def test_quota_status_mirrors_hard_and_counts_objects(kube: httpx.Client, namesp
     assert status["hard"] == hard
 
 
-def test_quota_usage_drops_when_objects_are_deleted(kube: httpx.Client, namespace: str) -> None:
+def test_quota_usage_drops_when_objects_are_deleted(
+    kube: httpx.Client, namespace: str, simulator: server.Simulator
+) -> None:
     kube.post(
         f"/api/v1/namespaces/{namespace}/resourcequotas",
         json={"metadata": {"name": "limits"}, "spec": {"hard": {"secrets": "4"}}},
     )
     kube.post(f"/api/v1/namespaces/{namespace}/secrets", json={"metadata": {"name": "s"}})
-    eventually(lambda: _status(kube, namespace).get("used") == {"secrets": "1"})
+    simulator.wait_idle()
+    counted = _status(kube, namespace).get("used")
 
     kube.delete(f"/api/v1/namespaces/{namespace}/secrets/s")
+    simulator.wait_idle()
 
-    eventually(lambda: _status(kube, namespace).get("used") == {"secrets": "0"})
+    assert counted == {"secrets": "1"}
+    assert _status(kube, namespace).get("used") == {"secrets": "0"}

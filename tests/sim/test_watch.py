@@ -128,3 +128,16 @@ def test_a_resource_version_older_than_the_event_window_is_410_gone() -> None:
     assert events[0]["object"]["code"] == 410
     assert events[0]["object"]["message"].startswith("too old resource version: 1")
     assert expired_continue.status_code == 410
+
+
+def test_a_watch_that_asks_for_tables_streams_table_rows(kube: httpx.Client, namespace: str) -> None:
+    url = f"/api/v1/namespaces/{namespace}/configmaps"
+    kube.post(url, json={"metadata": {"name": "row"}})
+    accept = {"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}
+
+    with kube.stream("GET", url, params={"watch": "true"}, headers=accept) as response:
+        (kind, table), *_ = _events(response.iter_lines(), 1)
+
+    assert kind == "ADDED"
+    assert table["kind"] == "Table"
+    assert table["rows"][0]["cells"][0] == "row"

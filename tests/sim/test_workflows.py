@@ -308,3 +308,27 @@ def test_unsupported_template_types_fail_loudly(kube: httpx.Client, namespace: s
 
     assert workflow["status"]["phase"] == "Error"
     assert "simulated" in workflow["status"]["message"]
+
+
+def test_deleting_a_running_workflow_stops_it(kube: httpx.Client, namespace: str) -> None:
+    never = {
+        "name": "never",
+        "resource": {
+            "action": "get",
+            "successCondition": "status.phase == Never",
+            "manifest": f"{{apiVersion: v1, kind: Namespace, metadata: {{name: {namespace}}}}}",
+        },
+    }
+    created = kube.post(
+        WORKFLOWS.format(ns=namespace),
+        json={"metadata": {"name": "stuck"}, "spec": {"entrypoint": "never", "templates": [never]}},
+    )
+    assert created.status_code == 201
+    url = f"{WORKFLOWS.format(ns=namespace)}/stuck"
+    eventually(lambda: kube.get(url).json().get("status", {}).get("phase") == "Running")
+    assert kube.get("/_sim/stats").json()["workflowsRunning"] >= 1
+
+    kube.delete(url)
+
+    eventually(lambda: kube.get("/_sim/stats").json()["workflowsRunning"] == 0)
+    assert kube.get(url).status_code == 404

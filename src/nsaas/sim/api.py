@@ -306,8 +306,11 @@ class Api:
                 result["status"] = old["status"]
             else:
                 result.pop("status", None)
-        if rt.key == "namespaces" and "kubernetes" in ((old.get("spec") or {}).get("finalizers") or []):
-            result["spec"] = {**(result.get("spec") or {}), "finalizers": old["spec"]["finalizers"]}
+        if rt.key == "namespaces":
+            name = meta["name"]
+            meta["labels"] = {**(meta.get("labels") or {}), "kubernetes.io/metadata.name": name}
+            if "kubernetes" in ((old.get("spec") or {}).get("finalizers") or []):
+                result["spec"] = {**(result.get("spec") or {}), "finalizers": old["spec"]["finalizers"]}
         return result
 
     def _updated_ownership(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from nsaas.sim import api, discovery, errors, faults, handlers, openapi, routing, wire
@@ -19,7 +20,15 @@ _log = logging.getLogger(__name__)
 
 
 class Application:
-    def __init__(self, *, kube: api.Api, token: str, fault_rules: faults.Faults) -> None:
+    def __init__(
+        self,
+        *,
+        kube: api.Api,
+        token: str,
+        fault_rules: faults.Faults,
+        extra_stats: Callable[[], dict[str, Any]] = dict,
+    ) -> None:
+        self._extra_stats = extra_stats
         self.api = kube
         self.faults = fault_rules
         self._expected = f"Bearer {token}".encode()
@@ -83,6 +92,7 @@ class Application:
                     **self.faults.stats(),
                     "watchers": self.api.store.watcher_count(),
                     "resourceVersion": self.api.store.resource_version,
+                    **self._extra_stats(),
                 },
             )
         if path != "/_sim/faults":

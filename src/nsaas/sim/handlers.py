@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -189,4 +190,12 @@ class ResourceHandler:
             timeout_seconds=timeout,
             receive=receive,
             send=send,
+            render=self._table_row_renderer(request, route),
         )
+
+    def _table_row_renderer(
+        self, request: wire.Request, route: routing.ResourcePath
+    ) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+        if not tables.wanted(request.headers.get("accept", "")):
+            return None
+        return lambda obj: tables.table(route.rt, [obj], obj["metadata"].get("resourceVersion", ""))

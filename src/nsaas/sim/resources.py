@@ -61,6 +61,7 @@ BUILTIN: tuple[ResourceType, ...] = (
     _core("Service", "services", status=True, short=("svc",)),
     _core("Pod", "pods", status=True, short=("po",)),
     _core("PersistentVolumeClaim", "persistentvolumeclaims", status=True, short=("pvc",)),
+    _core("Event", "events", short=("ev",)),
     ResourceType("rbac.authorization.k8s.io", "v1", "Role", "roles", True),
     ResourceType("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True),
     ResourceType("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, False, ("netpol",)),

@@ -52,12 +52,18 @@ class Simulator:
         self.api = api.Api(self.registry, self.store)
         self.faults = faults.Faults()
         self.time_scale = time_scale
-        self.application = app.Application(kube=self.api, token=self.token, fault_rules=self.faults)
+        self._workflows = workflows.WorkflowController(self.api, time_scale=time_scale)
         self._controllers: list[base.Controller] = [
             namespaces.NamespaceController(self.api),
             quotas.QuotaController(self.api),
-            workflows.WorkflowController(self.api, time_scale=time_scale),
+            self._workflows,
         ]
+        self.application = app.Application(
+            kube=self.api,
+            token=self.token,
+            fault_rules=self.faults,
+            extra_stats=lambda: {"workflowsRunning": self._workflows.active},
+        )
         self._server: uvicorn.Server | None = None
         self._serving: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

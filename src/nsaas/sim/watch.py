@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from nsaas.sim import codec, errors, resources, selectors, store, wire
@@ -56,7 +57,13 @@ async def stream(
     timeout_seconds: float | None,
     receive: wire.Receive,
     send: wire.Send,
+    render: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> None:
+    """Stream events; ``render`` reshapes each object (``kubectl get -w`` asks for Table rows)."""
+
+    def line(event_type: str, obj: dict[str, Any]) -> bytes:
+        return _line(event_type, render(obj) if render is not None else obj)
+
     initial = _initial(objects_store, rt, where, since)
     if isinstance(initial, errors.ApiError):
         if initial.code != 410:
@@ -69,11 +76,11 @@ async def stream(
     try:
         await send(_START)
         for event_type, obj in initial:
-            await send({"type": "http.response.body", "body": _line(event_type, obj), "more_body": True})
+            await send({"type": "http.response.body", "body": line(event_type, obj), "more_body": True})
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout_seconds):
                 while (item := await watcher.queue.get()) is not None:
-                    await send({"type": "http.response.body", "body": _line(*item), "more_body": True})
+                    await send({"type": "http.response.body", "body": line(*item), "more_body": True})
         await send({"type": "http.response.body", "body": b""})
     finally:
         objects_store.unwatch(watcher)

@@ -5,7 +5,7 @@ Actions: ``apply`` (server-side apply as field manager ``argo``), ``create``, ``
 (``mergeStrategy`` ``merge`` / ``strategic`` as a JSON merge patch; ``json`` takes the target from
 ``flags: [type, name]`` and the JSON patch from the manifest). With a ``successCondition`` the step
 waits, as Argo does, until the object satisfies it (or the ``failureCondition``), up to
-``activeDeadlineSeconds`` (default 30 s, not scaled).
+the template's ``activeDeadlineSeconds`` (default 30 s, not scaled).
 """
 
 from __future__ import annotations
@@ -107,7 +107,14 @@ def _act(kube: api.Api, action: str, spec: Mapping[str, Any], manifest: Any, tar
     raise StepError(f"unsupported resource action {action!r}")
 
 
-async def run(kube: api.Api, *, spec: Mapping[str, Any], scope: Mapping[str, Any], namespace: str) -> Outcome:
+async def run(
+    kube: api.Api,
+    *,
+    spec: Mapping[str, Any],
+    scope: Mapping[str, Any],
+    namespace: str,
+    deadline_seconds: float | None = None,
+) -> Outcome:
     """Run one resource template in the workflow's namespace; never raises for step failures."""
     action = str(spec.get("action", ""))
     try:
@@ -125,16 +132,18 @@ async def run(kube: api.Api, *, spec: Mapping[str, Any], scope: Mapping[str, Any
     name = obj["metadata"]["name"] if obj is not None else target.name
     if obj is None or not (spec.get("successCondition") or spec.get("failureCondition")):
         return Outcome("Succeeded", f"{action} {target.rt.qualified}/{name}")
-    return await _wait(kube, spec, scope, Target(target.rt, target.namespace, name))
+    return await _wait(kube, spec, scope, Target(target.rt, target.namespace, name), deadline_seconds)
 
 
-async def _wait(kube: api.Api, spec: Mapping[str, Any], scope: Mapping[str, Any], target: Target) -> Outcome:
+async def _wait(
+    kube: api.Api, spec: Mapping[str, Any], scope: Mapping[str, Any], target: Target, deadline_seconds: float | None
+) -> Outcome:
     try:
         success = expressions.substitute(str(spec.get("successCondition") or ""), scope)
         failure = expressions.substitute(str(spec.get("failureCondition") or ""), scope)
     except expressions.ExpressionError as exc:
         return Outcome("Error", str(exc))
-    deadline = time.monotonic() + float(spec.get("activeDeadlineSeconds") or DEFAULT_WAIT_SECONDS)
+    deadline = time.monotonic() + (deadline_seconds or DEFAULT_WAIT_SECONDS)
     while True:
         obj = kube.store.get(target.rt, target.namespace, target.name)
         if obj is None:

@@ -233,7 +233,10 @@ class WorkflowRun:
         node = self.new_node(node_name, display, "Pod", name, parent)
         if "resource" not in template:
             return self.done(node, "Error", "only dag, steps and resource templates are simulated")
-        outcome = await actions.run(self.kube, spec=template["resource"], scope=scope, namespace=self.namespace)
+        deadline = float(template["activeDeadlineSeconds"]) if template.get("activeDeadlineSeconds") else None
+        outcome = await actions.run(
+            self.kube, spec=template["resource"], scope=scope, namespace=self.namespace, deadline_seconds=deadline
+        )
         return self.done(node, outcome.phase, outcome.message)
 
     def template_for(self, task: Mapping[str, Any]) -> str:
