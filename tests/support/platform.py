@@ -26,6 +26,7 @@ from nsaas import config, runtime
 from nsaas.adapters.auth import dev
 from nsaas.adapters.db import database as db_module
 from nsaas.api import app as api_app
+from nsaas.cli import dev as dev_command
 from nsaas.domain import lifecycle
 
 PERSONAS = ("platform-admin", "team-a-admin", "team-a-developer", "team-b-admin", "team-b-developer", "viewer")
@@ -108,6 +109,7 @@ def unique(prefix: str) -> str:
 async def platform(database: db_module.Database, kubeconfig_path: Path, tmp_path: Path) -> AsyncIterator[Platform]:
     settings = settings_for(tmp_path, kubeconfig_path)
     rt = await runtime.build(settings, component="test", database=database)
+    await dev_command.bootstrap_cluster(rt, settings)
     signer = dev.DevSigner.load_or_create(settings)
     tokens = {p: signer.token_for(p) for p in PERSONAS}
     app = api_app.create_app(settings, rt=rt)

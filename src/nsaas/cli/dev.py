@@ -78,7 +78,7 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
 
     rt = await runtime.build(settings, component="dev")
     try:
-        await _load_templates(rt, settings)
+        await bootstrap_cluster(rt, settings)
         await rt.start_background(worker=True)
         servers = [
             uvicorn.Server(
@@ -102,9 +102,25 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
         await simulator.stop()
 
 
-async def _load_templates(rt: runtime.Runtime, settings: config.Settings) -> None:
+def platform_namespaces(settings: config.Settings) -> list[str]:
+    """Namespaces the platform's own components live in on a real cluster (Argo, Velero, monitoring ...)."""
+    bundle = settings.bundle
+    names = [
+        settings.engines.argo_namespace,
+        bundle.velero_namespace,
+        bundle.monitoring_namespace,
+        bundle.ingress_namespace,
+        "istio-system",
+        "platform-system",
+    ]
+    return list(dict.fromkeys(names))
+
+
+async def bootstrap_cluster(rt: runtime.Runtime, settings: config.Settings) -> None:
+    """Make the embedded cluster look like one the deploy stack installed: namespaces and templates."""
     namespace = settings.engines.argo_namespace
-    await rt.cluster.apply_object(manifest={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    for name in platform_namespaces(settings):
+        await rt.cluster.apply_object(manifest={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
     for template in workflow_templates():
         template["metadata"]["namespace"] = namespace
         await rt.cluster.apply_object(manifest=template)

@@ -1,0 +1,199 @@
+"""SIGKILL the worker at random points while it provisions and deletes; everything still converges.
+
+The worker runs as a real ``nsaas worker`` process against a database of its own and the
+simulator. It is killed many times mid-work; afterwards one last worker must finish every
+request with no lost request, no duplicate workflow and no orphaned object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import make_url
+
+from nsaas import runtime
+from nsaas.adapters.db import database as db_module
+from nsaas.cli import dev
+from nsaas.domain import identity, lifecycle
+from nsaas.services import requests as request_service
+from tests.support import db as db_support
+from tests.support.platform import settings_for, unique
+
+pytestmark = pytest.mark.slow
+KILLS = 8
+REQUESTS = 6
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database URL another process can use: a SQLite file, or a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield db_support.sqlite_url(tmp_path)
+        return
+    await db_support._require_postgres()
+    name = f"nsaas_crash_{uuid.uuid4().hex[:10]}"
+    admin = make_url(db_support.POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    try:
+        yield make_url(db_support.POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+def _worker_env(url: str, kubeconfig: Path, data_dir: Path, engine: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "NSAAS_DATABASE_URL": url,
+        "NSAAS_KUBECONFIG": str(kubeconfig),
+        "NSAAS_AUTH_MODE": "dev",
+        "NSAAS_DATA_DIR": str(data_dir),
+        "NSAAS_ENGINE": engine,
+        "NSAAS_LOG_JSON": "false",
+        "NSAAS_LOG_LEVEL": "WARNING",
+        "NSAAS_ENGINES__LEASE_SECONDS": "1",
+        "NSAAS_ENGINES__POLL_SECONDS": "0.05",
+        "NSAAS_ENGINES__BACKOFF_BASE_SECONDS": "0.05",
+        "NSAAS_ENGINES__BACKOFF_MAX_SECONDS": "0.3",
+        "NSAAS_ENGINES__MAX_ATTEMPTS": "100",
+        "NSAAS_ENGINES__RESYNC_SECONDS": "3600",
+        "NSAAS_ENGINES__BATCH_SIZE": "2",
+    }
+
+
+def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "nsaas.cli.main", "worker", "--metrics-port", "0"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+async def _leased(rt: runtime.Runtime, names: list[str]) -> bool:
+    records = [await rt.repo.get_latest_by_name(n) for n in names]
+    return any(r is not None and r.lease_owner for r in records)
+
+
+async def _kill_repeatedly(rt: runtime.Runtime, env: dict[str, str], rng: random.Random, names: list[str]) -> int:
+    """Start a worker, wait until it holds work, SIGKILL it a random moment later; KILLS times.
+
+    Returns how many kills hit the worker while it held a lease (mid-work, not mid-startup).
+    """
+    mid_work = 0
+    for _ in range(KILLS):
+        worker = _start(env)
+        for _ in range(600):  # the worker imports everything first: seconds on a loaded machine
+            if await _leased(rt, names) or worker.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(rng.uniform(0.0, 0.4))
+        mid_work += await _leased(rt, names)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        assert worker.returncode == -signal.SIGKILL, (worker.stderr.read() if worker.stderr else b"").decode()[-2000:]
+        if worker.stderr:
+            worker.stderr.close()
+    return mid_work
+
+
+async def _settle(rt: runtime.Runtime, env: dict[str, str], names: list[str], want: set[str]) -> None:
+    worker = _start(env)
+    try:
+        for _ in range(600):
+            states = [await rt.repo.get_latest_by_name(n) for n in names]
+            if all(s is not None and s.status in want for s in states):
+                return
+            assert worker.poll() is None, (worker.stderr.read() if worker.stderr else b"").decode()[-3000:]
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"not settled: {[(s.name, s.status, s.last_error) for s in states if s]}")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+        if worker.stderr:
+            worker.stderr.close()
+
+
+@pytest.mark.parametrize("engine", ["direct", "argo"])
+async def test_killing_the_worker_mid_work_loses_nothing_and_duplicates_nothing(
+    database_url: str, kubeconfig_path: Path, tmp_path: Path, engine: str
+) -> None:
+    settings = settings_for(tmp_path, kubeconfig_path, engine=engine, database_url=database_url)
+    database = db_module.Database.create(database_url)
+    await database.upgrade()
+    rt = await runtime.build(settings, component="test", database=database)
+    await dev.bootstrap_cluster(rt, settings)
+    env = _worker_env(database_url, kubeconfig_path, tmp_path, engine)
+    rng = random.Random(1234)
+    admin = request_service.Caller(
+        principal=identity.Principal(
+            subject="crash-test", name="crash", roles=frozenset({"platform:admin"}), source="dev"
+        )
+    )
+    names = [unique(f"crash-{engine[:3]}{i}") for i in range(REQUESTS)]
+    try:
+        for name in names:
+            body = {
+                "namespaceName": name,
+                "team": "team-c",
+                "environment": "development",
+                "resourceTier": "small",
+                "networkPolicy": "team-shared",
+                "features": ["istio-injection", "backup-enabled"],
+            }
+            await rt.requests.submit(body, admin, respond=lambda r: {"requestId": r.id})
+        assert await _kill_repeatedly(rt, env, rng, names) >= 1, "no kill landed while the worker held work"
+        await _settle(rt, env, names, {"ready"})
+        for name in names:
+            record = await rt.repo.find_live_by_name(name)
+            assert record is not None
+            seen = await rt.cluster.observe(bundle=rt.reconciler._bundle(record))
+            assert seen.matches, (name, seen.missing, seen.drifted)
+
+        for name in names:
+            await rt.requests.decommission(name, admin)
+        assert await _kill_repeatedly(rt, env, rng, names) >= 1, "no kill landed while the worker held work"
+        await _settle(rt, env, names, {"deleted"})
+        for name in names:
+            record = await rt.repo.get_latest_by_name(name)
+            assert record is not None
+            assert record.status == lifecycle.Status.DELETED
+            assert await rt.cluster.namespace_info(name) is None
+            leftovers = await rt.cluster.delete_by_selector(bundle=rt.reconciler._bundle(record))
+            assert leftovers == (), f"orphaned objects of {name}: {leftovers}"
+        if engine == "argo":
+            await _assert_one_workflow_per_attempt(rt, names)
+    finally:
+        await rt.aclose()
+
+
+async def _assert_one_workflow_per_attempt(rt: runtime.Runtime, names: list[str]) -> None:
+    from nsaas.adapters.kube import cluster as kube_cluster
+
+    assert isinstance(rt.cluster, kube_cluster.Cluster)
+    for name in names:
+        record = await rt.repo.get_latest_by_name(name)
+        assert record is not None
+        workflows = await rt.cluster._kube.list(
+            api_version="argoproj.io/v1alpha1",
+            kind="Workflow",
+            namespace="argo",
+            labels={"platform.io/request-id": record.id},
+        )
+        names_seen = [w["metadata"]["name"] for w in workflows]
+        assert len(names_seen) == len(set(names_seen))
+        provision = [n for n in names_seen if n.startswith("nsaas-prov-")]
+        assert any(n.endswith("-g1-a0") for n in provision), names_seen
