@@ -1,0 +1,172 @@
+"""API latency under a fixed request rate: list, get and create with real tokens, beside a bare endpoint.
+
+Open-loop load: requests are started on a fixed schedule (``--rate`` per second) whatever the
+server's latency, so queueing shows up in the percentiles instead of lowering the rate. The
+Platform API (``nsaas api``, dev tokens, PostgreSQL or SQLite) and a bare FastAPI app (one
+handler returning a constant) run as separate uvicorn processes pinned to the same CPU, and
+are measured in the same run, so the ratio between them is what the platform's own work costs.
+
+Target (issue 4): p95 below 25 ms for reads at 200 requests/s on PostgreSQL.
+Run: ``python -m bench.api_load --rate 200 --seconds 10 [--postgres URL]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import common
+from nsaas import config
+from nsaas.adapters.auth import dev as dev_auth
+
+BARE_APP = """
+from fastapi import FastAPI
+app = FastAPI()
+
+@app.get("/bare")
+async def bare() -> dict[str, object]:
+    return {"success": True, "data": {"items": []}}
+"""
+
+
+async def _load(
+    client: httpx.AsyncClient, make: Callable[[int], tuple[str, str, Any]], *, rate: float, seconds: float
+) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    tasks: list[asyncio.Task[None]] = []
+
+    async def one(index: int) -> None:
+        nonlocal errors
+        method, url, body = make(index)
+        started = time.perf_counter()
+        try:
+            answer = await client.request(method, url, json=body)
+            if answer.status_code >= 400:
+                errors += 1
+        except httpx.HTTPError:
+            errors += 1
+        latencies.append(time.perf_counter() - started)
+
+    begin = time.perf_counter()
+    total = int(rate * seconds)
+    for index in range(total):
+        delay = begin + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(index)))
+    await asyncio.gather(*tasks)
+    return latencies, errors
+
+
+def _row(name: str, latencies: list[float], errors: int, seconds: float) -> list[object]:
+    latencies.sort()
+    return [
+        name,
+        len(latencies),
+        errors,
+        round(len(latencies) / seconds, 1),
+        common.percentile(latencies, 50) * 1000,
+        common.percentile(latencies, 95) * 1000,
+        common.percentile(latencies, 99) * 1000,
+    ]
+
+
+async def _measure(api: str, bare: str, token: str, *, rate: float, seconds: float) -> list[list[object]]:
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    rows = []
+    async with httpx.AsyncClient(headers=headers, timeout=30, limits=limits) as client:
+        seed = {
+            "namespaceName": "bench-read",
+            "team": "team-a",
+            "environment": "development",
+            "resourceTier": "small",
+            "networkPolicy": "isolated",
+        }
+        accepted = await client.post(f"{api}/api/platform/namespaces/request", json=seed)
+        request_id = accepted.json()["data"]["requestId"]
+        for index in range(20):
+            await client.post(f"{api}/api/platform/namespaces/request", json={**seed, "namespaceName": f"seed-{index}"})
+        cases: dict[str, Callable[[int], tuple[str, str, Any]]] = {
+            "bare FastAPI endpoint": lambda i: ("GET", f"{bare}/bare", None),
+            "GET /namespaces (list)": lambda i: ("GET", f"{api}/api/platform/namespaces?limit=50", None),
+            "GET /namespaces/request/{id}/status": lambda i: (
+                "GET",
+                f"{api}/api/platform/namespaces/request/{request_id}/status",
+                None,
+            ),
+            "GET /namespaces/{name} (reads the cluster)": lambda i: (
+                "GET",
+                f"{api}/api/platform/namespaces/bench-read",
+                None,
+            ),
+            "POST /namespaces/request": lambda i: (
+                "POST",
+                f"{api}/api/platform/namespaces/request",
+                {**seed, "namespaceName": f"load-{i}"},
+            ),
+        }
+        for name, make in cases.items():
+            await _load(client, make, rate=rate / 4, seconds=1)  # warm up connections and caches
+            latencies, errors = await _load(client, make, rate=rate, seconds=seconds)
+            rows.append(_row(name, latencies, errors, seconds))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--postgres", default=None, help="PostgreSQL URL (postgresql+asyncpg://...); default SQLite")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="nsaas-apibench-"))
+    (work / "bare_app.py").write_text(BARE_APP)
+    kubeconfig = work / "kubeconfig.yaml"
+    api_port, bare_port = common.free_port(), common.free_port()
+    total = int(args.rate * (args.seconds + 1)) * 2
+    env = {
+        **os.environ,
+        "NSAAS_AUTH_MODE": "dev",
+        "NSAAS_DATA_DIR": str(work),
+        "NSAAS_KUBECONFIG": str(kubeconfig),
+        "NSAAS_LOG_LEVEL": "WARNING",
+        "NSAAS_AUTH__CREATE_LIMIT": str(total),
+        "NSAAS_AUTH__RATE_LIMIT_PER_MINUTE": str(total * 10),
+        "NSAAS_POLICY__TEAM_NAMESPACE_CAP": str(total),
+        "NSAAS_ENGINES__RUN_IN_API": "false",
+        "PYTHONPATH": str(work),
+    }
+    if args.postgres:
+        env["NSAAS_DATABASE_URL"] = args.postgres
+    with common.process([*common.nsaas(), "sim", "--kubeconfig", str(kubeconfig)], env=env, cpu=0):
+        common.wait_file(kubeconfig)
+        if args.postgres:
+            import subprocess
+
+            subprocess.run([*common.nsaas(), "db", "upgrade"], env=env, check=True)
+        api_cmd = [*common.nsaas(), "api", "--host", "127.0.0.1", "--port", str(api_port), "--no-worker"]
+        bare_cmd = [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(bare_port), "--log-level", "warning"]
+        with common.process(api_cmd, env=env, cpu=1), common.process(bare_cmd, env=env, cpu=1):
+            api, bare = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{bare_port}"
+            common.wait_http(f"{api}/health/live")
+            common.wait_http(f"{bare}/bare")
+            token = dev_auth.DevSigner.load_or_create(config.Settings(auth_mode="dev", data_dir=work)).token_for(
+                "platform-admin"
+            )
+            rows = asyncio.run(_measure(api, bare, token, rate=args.rate, seconds=args.seconds))
+    print(f"database: {'postgresql' if args.postgres else 'sqlite'}; offered rate {args.rate}/s for {args.seconds}s")
+    print(common.table(["case", "requests", "errors", "achieved/s", "p50 ms", "p95 ms", "p99 ms"], rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Shared pieces of the benchmarks: processes on loopback, percentiles and the results table.
+
+Every benchmark starts what it measures as separate processes (simulator, API), drives them
+from this process, and prints a Markdown table. Figures are measured in the run that prints
+them; nothing is carried over from elsewhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 10) - 1]
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    def cell(value: object) -> str:
+        return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def process(args: Sequence[str], *, env: dict[str, str], cpu: int | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``args`` (optionally pinned to one CPU) and stop it afterwards."""
+    prefix = ["taskset", "-c", str(cpu)] if cpu is not None and _has_taskset() else []
+    proc = subprocess.Popen([*prefix, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def _has_taskset() -> bool:
+    return any((Path(p) / "taskset").exists() for p in os.environ.get("PATH", "").split(":"))
+
+
+def wait_http(url: str, *, timeout: float = 60.0, verify: bool | str = True) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2, verify=verify).status_code < 500:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up in {timeout}s")
+
+
+def wait_file(path: Path, *, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{path} did not appear in {timeout}s")
+        time.sleep(0.1)
+
+
+def nsaas() -> list[str]:
+    return [sys.executable, "-m", "nsaas.cli.main"]

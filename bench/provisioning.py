@@ -1,0 +1,169 @@
+"""Provision N namespaces through the API and report throughput and request-to-ready latency per engine.
+
+Processes: the simulator (``nsaas sim``), the Platform API with its in-process reconciler
+(``nsaas api``, dev auth, SQLite or PostgreSQL), and this load driver. The driver submits N
+requests as fast as the API accepts them and listens on ``/api/platform/events`` (SSE) for each
+request's ``ready`` event; request-to-ready is measured on the driver's clock from just before
+the POST to the arrival of that event.
+
+Targets (issue 5): >= 20 namespaces/s sustained with the direct engine; request-to-ready p95 < 1 s.
+Run: ``python bench/provisioning.py --count 200 --engines direct argo [--postgres URL]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench import common
+from nsaas import config
+from nsaas.adapters.auth import dev as dev_auth
+from nsaas.adapters.kube import cluster as kube_cluster
+from nsaas.cli import dev
+
+
+async def _bootstrap(kubeconfig: Path) -> None:
+    settings = config.Settings(kubeconfig=str(kubeconfig))
+    cluster = kube_cluster.Cluster.from_settings(settings)
+    try:
+        for name in dev.platform_namespaces(settings):
+            manifest = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+            await cluster.apply_object(manifest=manifest)
+        for template in dev.workflow_templates():
+            template["metadata"]["namespace"] = settings.engines.argo_namespace
+            await cluster.apply_object(manifest=template)
+    finally:
+        await cluster.aclose()
+
+
+async def _drive(base: str, token: str, count: int, run: str) -> tuple[float, list[float], int]:
+    headers = {"Authorization": f"Bearer {token}"}
+    submitted: dict[str, float] = {}
+    ready: dict[str, float] = {}
+    done = asyncio.Event()
+
+    async def listen() -> None:
+        async with (
+            httpx.AsyncClient(timeout=None) as client,
+            client.stream("GET", f"{base}/api/platform/events", headers=headers) as stream,
+        ):
+            async for line in stream.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                event = json.loads(line[5:])
+                if event["kind"] == "status" and event["status"] == "ready" and event["namespace"] in submitted:
+                    ready.setdefault(event["namespace"], time.perf_counter())
+                    if len(ready) == count:
+                        done.set()
+                        return
+
+    listener = asyncio.create_task(listen())
+    await asyncio.sleep(0.5)
+    failures = 0
+    limits = httpx.Limits(max_connections=32)
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30, limits=limits) as client:
+        started = time.perf_counter()
+
+        async def submit(index: int) -> None:
+            nonlocal failures
+            name = f"bench-{run}-{index}"
+            body = {
+                "namespaceName": name,
+                "team": "team-a",
+                "environment": "development",
+                "resourceTier": "small",
+                "networkPolicy": "isolated",
+                "features": ["monitoring-enhanced"],
+            }
+            submitted[name] = time.perf_counter()
+            answer = await client.post("/api/platform/namespaces/request", json=body)
+            if answer.status_code != 202:
+                failures += 1
+                submitted.pop(name)
+
+        gate = asyncio.Semaphore(16)
+
+        async def bounded(index: int) -> None:
+            async with gate:
+                await submit(index)
+
+        await asyncio.gather(*(bounded(i) for i in range(count)))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), timeout=max(120, count))
+        wall = time.perf_counter() - started
+    listener.cancel()
+    latencies = [ready[n] - submitted[n] for n in ready]
+    return wall, latencies, failures + (count - len(ready))
+
+
+def _run_engine(engine: str, count: int, database: str | None) -> list[object]:
+    work = Path(tempfile.mkdtemp(prefix=f"nsaas-bench-{engine}-"))
+    kubeconfig = work / "kubeconfig.yaml"
+    port = common.free_port()
+    env = {
+        **os.environ,
+        "NSAAS_AUTH_MODE": "dev",
+        "NSAAS_DATA_DIR": str(work),
+        "NSAAS_ENGINE": engine,
+        "NSAAS_KUBECONFIG": str(kubeconfig),
+        "NSAAS_LOG_LEVEL": "WARNING",
+        "NSAAS_AUTH__CREATE_LIMIT": str(count * 2),
+        "NSAAS_AUTH__RATE_LIMIT_PER_MINUTE": "100000",
+        "NSAAS_POLICY__TEAM_NAMESPACE_CAP": str(count * 2),
+        "NSAAS_ENGINES__POLL_SECONDS": "0.05",
+        "NSAAS_ENGINES__BATCH_SIZE": "50",
+    }
+    if database:
+        env["NSAAS_DATABASE_URL"] = database
+    with common.process([*common.nsaas(), "sim", "--kubeconfig", str(kubeconfig)], env=env, cpu=0):
+        common.wait_file(kubeconfig)
+        asyncio.run(_bootstrap(kubeconfig))
+        if database:
+            import subprocess
+
+            subprocess.run([*common.nsaas(), "db", "upgrade"], env=env, check=True)
+        with common.process([*common.nsaas(), "api", "--host", "127.0.0.1", "--port", str(port)], env=env, cpu=1):
+            base = f"http://127.0.0.1:{port}"
+            common.wait_http(f"{base}/health/live")
+            token = dev_auth.DevSigner.load_or_create(config.Settings(auth_mode="dev", data_dir=work)).token_for(
+                "team-a-developer"
+            )
+            wall, latencies, failed = asyncio.run(_drive(base, token, count, engine))
+    latencies.sort()
+    return [
+        engine,
+        "postgresql" if database else "sqlite",
+        count,
+        failed,
+        round(wall, 2),
+        round(len(latencies) / wall, 1),
+        common.percentile(latencies, 50) * 1000,
+        common.percentile(latencies, 95) * 1000,
+        common.percentile(latencies, 99) * 1000,
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--engines", nargs="+", default=["direct", "argo"])
+    parser.add_argument("--postgres", default=None, help="PostgreSQL URL (postgresql+asyncpg://...); default SQLite")
+    args = parser.parse_args()
+    rows = [_run_engine(engine, args.count, args.postgres) for engine in args.engines]
+    print(
+        common.table(
+            ["engine", "database", "requests", "not ready", "wall s", "ready/s", "p50 ms", "p95 ms", "p99 ms"], rows
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
