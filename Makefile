@@ -28,8 +28,8 @@ test: bootstrap
 	$(BIN)/pytest -q
 
 lint: bootstrap
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 types: bootstrap
 	$(BIN)/mypy
@@ -39,13 +39,16 @@ contracts: bootstrap
 
 ## make ci: lint, types, import contracts and the full suite, PostgreSQL and browser tests required
 ci: bootstrap lint types contracts
-	NSAAS_REQUIRE_POSTGRES=1 NSAAS_REQUIRE_BROWSER=1 NSAAS_REQUIRE_KUBECTL=1 $(BIN)/pytest -q -p no:cacheprovider
+	NSAAS_REQUIRE_POSTGRES=1 NSAAS_REQUIRE_BROWSER=1 NSAAS_REQUIRE_KUBECTL=1 NSAAS_REQUIRE_PROMTOOL=1 $(BIN)/pytest -q -p no:cacheprovider
 
 golden: bootstrap
 	NSAAS_REGENERATE_GOLDEN=1 $(BIN)/pytest -q tests/golden
 
+## make bench: every benchmark, each printing a results table (see bench/README.md)
 bench: bootstrap
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python -m bench.sim_writes
+	$(BIN)/python -m bench.api_load
+	$(BIN)/python -m bench.provisioning
 
 clean:
 	rm -rf .venv .tools .nsaas .pytest_cache .mypy_cache .ruff_cache

@@ -18,7 +18,7 @@ DEPLOY = REPO / "deploy"
 def tools() -> None:
     requirements.need("kubectl", available=shutil.which("kubectl") is not None, reason="kubectl carries kustomize")
     requirements.need(
-        "kubectl", available=shutil.which("promtool") is not None, reason="promtool (Debian package prometheus)"
+        "promtool", available=shutil.which("promtool") is not None, reason="promtool (Debian package prometheus)"
     )
 
 
