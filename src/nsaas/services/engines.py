@@ -106,6 +106,16 @@ class ArgoEngine:
     def __init__(self, *, settings: config.Settings, cluster: ports.Cluster) -> None:
         self.settings = settings
         self.cluster = cluster
+        #: Workflows whose final phase was counted (a finished workflow is read again while waiting).
+        self._counted: set[str] = set()
+
+    def _count(self, template: str, name: str, phase: str) -> None:
+        if name in self._counted:
+            return
+        if len(self._counted) > 10_000:
+            self._counted.clear()
+        self._counted.add(name)
+        metrics.WORKFLOW_RESULTS.labels(template, phase).inc()
 
     @staticmethod
     def workflow_name(*, request_id: str, generation: int, attempt: int, operation: str) -> str:
@@ -175,11 +185,12 @@ class ArgoEngine:
         status = live.get("status") or {}
         phase = status.get("phase") or "Pending"
         steps = tuple(_node_steps(status.get("nodes") or {}, workflow=name))
+        template = manifest["spec"]["workflowTemplateRef"]["name"]
         if phase == "Succeeded":
-            metrics.WORKFLOW_RESULTS.labels(manifest["spec"]["workflowTemplateRef"]["name"], phase).inc()
+            self._count(template, name, phase)
             return Progress.done(f"workflow {name} succeeded", *steps, workflow=name)
         if phase in ("Failed", "Error"):
-            metrics.WORKFLOW_RESULTS.labels(manifest["spec"]["workflowTemplateRef"]["name"], phase).inc()
+            self._count(template, name, phase)
             reason = status.get("message") or _first_failure(steps) or phase
             return Progress.failed(f"workflow {name} {phase.lower()}: {reason}", *steps, workflow=name)
         return Progress.waiting(f"workflow {name} {phase.lower()}", *steps, workflow=name)

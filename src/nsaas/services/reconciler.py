@@ -330,7 +330,8 @@ class Reconciler:
             changes: dict[str, Any] = {"attempts": attempts, "last_error": message, "status_reason": reason}
             if target == S.FAILED:
                 changes.update(status=S.FAILED, next_attempt_at=None)
-                metrics.PROVISIONING_RESULTS.labels(record.engine, "provision", "failed").inc()
+                operation = "update" if record.status in (S.UPDATING, S.READY) else "provision"
+                metrics.PROVISIONING_RESULTS.labels(record.engine, operation, "failed").inc()
             else:
                 # Deletion never gives up silently: keep trying, slowly, and say why it is stuck.
                 changes["next_attempt_at"] = self.clock() + timedelta(seconds=engine_settings.backoff_max_seconds)
