@@ -45,3 +45,10 @@ def test_nested_settings_come_from_double_underscore_env(monkeypatch: pytest.Mon
     settings = config.Settings()
     assert settings.policy.team_namespace_cap == 3
     assert settings.resolved_database_url() == "postgresql+asyncpg://h/db"
+
+
+def test_the_configuration_reference_is_generated_from_the_settings() -> None:
+    from pathlib import Path
+
+    committed = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    assert committed == config.reference_markdown(), "regenerate: nsaas config-reference > docs/configuration.md"
