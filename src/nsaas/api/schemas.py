@@ -12,7 +12,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nsaas.domain import records, requests
+from nsaas.domain import records, requests, tiers
 
 T = TypeVar("T")
 
@@ -54,8 +54,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 class RbacConfigIn(BaseModel):
     principalId: str = Field(description="Azure AD object ID (GUID)")
-    principalType: Literal["User", "Group"]
-    roleDefinition: Literal["aks-rbac-admin", "aks-rbac-writer", "aks-rbac-reader"]
+    principalType: requests.PrincipalType
+    roleDefinition: requests.RoleDefinition
 
 
 class NamespaceRequestIn(BaseModel):
@@ -64,19 +64,10 @@ class NamespaceRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     namespaceName: str = Field(max_length=requests.MAX_NAME, pattern=requests.NAME_RE.pattern)
     team: str = Field(min_length=2, max_length=32, pattern=requests.TEAM_RE.pattern)
-    environment: Literal["development", "staging", "production"]
-    resourceTier: Literal["micro", "small", "medium", "large"]
-    networkPolicy: Literal["isolated", "team-shared", "open"]
-    features: list[
-        Literal[
-            "istio-injection",
-            "monitoring-enhanced",
-            "backup-enabled",
-            "gpu-access",
-            "database-access",
-            "external-ingress",
-        ]
-    ] = Field(default_factory=list)
+    environment: requests.Environment
+    resourceTier: tiers.TierName
+    networkPolicy: requests.NetworkPolicy
+    features: list[requests.Feature] = Field(default_factory=list)
     description: str = Field(default="", max_length=requests.MAX_DESCRIPTION)
     costCenter: str = Field(default="", max_length=requests.MAX_COST_CENTER)
     rbacConfig: RbacConfigIn | None = None
@@ -85,8 +76,8 @@ class NamespaceRequestIn(BaseModel):
 
 class NamespacePatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    resourceTier: Literal["micro", "small", "medium", "large"] | None = None
-    features: list[str] | None = None
+    resourceTier: tiers.TierName | None = None
+    features: list[requests.Feature] | None = None
     ttl: str | None = Field(default=None, pattern=r"^\d+[hd]$")
     description: str | None = Field(default=None, max_length=requests.MAX_DESCRIPTION)
 

@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, get_args
 
 from nsaas.domain import errors, tiers
 
@@ -29,18 +29,11 @@ Feature = Literal[
 PrincipalType = Literal["User", "Group"]
 RoleDefinition = Literal["aks-rbac-admin", "aks-rbac-writer", "aks-rbac-reader"]
 
-ENVIRONMENTS: tuple[Environment, ...] = ("development", "staging", "production")
-NETWORK_POLICIES: tuple[NetworkPolicy, ...] = ("isolated", "team-shared", "open")
-FEATURES: tuple[Feature, ...] = (
-    "istio-injection",
-    "monitoring-enhanced",
-    "backup-enabled",
-    "gpu-access",
-    "database-access",
-    "external-ingress",
-)
-PRINCIPAL_TYPES: tuple[PrincipalType, ...] = ("User", "Group")
-ROLE_DEFINITIONS: tuple[RoleDefinition, ...] = ("aks-rbac-admin", "aks-rbac-writer", "aks-rbac-reader")
+ENVIRONMENTS: tuple[Environment, ...] = get_args(Environment)
+NETWORK_POLICIES: tuple[NetworkPolicy, ...] = get_args(NetworkPolicy)
+FEATURES: tuple[Feature, ...] = get_args(Feature)
+PRINCIPAL_TYPES: tuple[PrincipalType, ...] = get_args(PrincipalType)
+ROLE_DEFINITIONS: tuple[RoleDefinition, ...] = get_args(RoleDefinition)
 
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 TEAM_RE = re.compile(r"^[a-z0-9-]+$")
