@@ -332,3 +332,21 @@ def test_deleting_a_running_workflow_stops_it(kube: httpx.Client, namespace: str
 
     eventually(lambda: kube.get("/_sim/stats").json()["workflowsRunning"] == 0)
     assert kube.get(url).status_code == 404
+
+
+def test_a_merge_patch_can_target_an_object_by_flags(kube: httpx.Client, namespace: str) -> None:
+    annotate = {
+        "name": "annotate",
+        "resource": {
+            "action": "patch",
+            "mergeStrategy": "merge",
+            "flags": ["namespace", "{{workflow.namespace}}"],
+            "manifest": "metadata: {annotations: {done: '{{workflow.name}}'}}",
+        },
+    }
+
+    workflow = _run(kube, namespace, {"entrypoint": "annotate", "templates": [annotate]})
+
+    assert workflow["status"]["phase"] == "Succeeded"
+    annotations = kube.get(f"/api/v1/namespaces/{namespace}").json()["metadata"]["annotations"]
+    assert annotations == {"done": workflow["metadata"]["name"]}

@@ -9,12 +9,9 @@ finalizers and dry runs.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
 
-from nsaas.sim import apply, errors, managed, objects, patching, resources, selectors, store
+from nsaas.sim import apply, errors, kinds, listing, managed, objects, patching, resources, selectors, store
 
 Obj = dict[str, Any]
 
@@ -38,27 +35,9 @@ class Api:
     def list(
         self, rt: resources.ResourceType, where: selectors.Filter, *, limit: int | None = None, token: str | None = None
     ) -> Obj:
-        after = self._decode_continue(token) if token else None
         matching = [o for o in self.store.items(rt, where.namespace) if where.matches(o)]
-        if after is not None:
-            matching = [o for o in matching if _key(o) > after]
-        rv = self.store.resource_version
-        meta: dict[str, Any] = {"resourceVersion": str(rv)}
-        if limit and len(matching) > limit:
-            meta["continue"] = _encode_continue(rv, _key(matching[limit - 1]))
-            meta["remainingItemCount"] = len(matching) - limit
-            matching = matching[:limit]
-        return {"kind": f"{rt.kind}List", "apiVersion": rt.api_version, "metadata": meta, "items": matching}
-
-    def _decode_continue(self, token: str) -> tuple[str, str]:
-        try:
-            data = json.loads(base64.urlsafe_b64decode(token.encode()))
-            rv, after = int(data["rv"]), (str(data["after"][0]), str(data["after"][1]))
-        except (ValueError, KeyError, IndexError, TypeError, binascii.Error) as exc:
-            raise errors.bad_request("invalid continue token") from exc
-        if rv < self.store.compacted:
-            raise errors.expired("The provided continue parameter is too old to display a consistent list result.")
-        return after
+        items, meta = listing.page(matching, limit=limit, token=token, objects_store=self.store)
+        return {"kind": f"{rt.kind}List", "apiVersion": rt.api_version, "metadata": meta, "items": items}
 
     # -- create ------------------------------------------------------------------------------
 
@@ -88,7 +67,7 @@ class Api:
         meta.update(uid=objects.new_uid(), creationTimestamp=objects.now(), generation=1)
         if rt.status_subresource:
             obj.pop("status", None)
-        self._prepare_create(rt, obj)
+        kinds.prepare_create(rt, obj)
         owned = managed.paths(obj, exclude_status=rt.status_subresource)
         ownership = managed.Ownership(None)
         ownership.update((manager, operation, ""), owned, set())
@@ -120,9 +99,7 @@ class Api:
         return {**body, "apiVersion": rt.api_version, "kind": rt.kind, "metadata": meta}
 
     def _check_name(self, rt: resources.ResourceType, name: str) -> None:
-        problem = objects.name_problem(
-            name, label=rt is _NAMESPACE or rt.key == "namespaces", lenient=rt.key in _LENIENT_NAMES
-        )
+        problem = objects.name_problem(name, label=rt.key == "namespaces", lenient=rt.key in _LENIENT_NAMES)
         if problem:
             raise errors.invalid(rt, name, f"metadata.name: Invalid value: {name!r}: {problem}")
 
@@ -133,34 +110,8 @@ class Api:
         if ns["metadata"].get("deletionTimestamp"):
             raise errors.namespace_terminating(rt, name, namespace)
 
-    def _prepare_create(self, rt: resources.ResourceType, obj: Obj) -> None:
-        if rt.key == "namespaces":
-            name = obj["metadata"]["name"]
-            obj["metadata"]["labels"] = {**(obj["metadata"].get("labels") or {}), "kubernetes.io/metadata.name": name}
-            obj["spec"] = {**(obj.get("spec") or {}), "finalizers": ["kubernetes"]}
-            obj["status"] = {"phase": "Active"}
-        elif rt.key == "customresourcedefinitions.apiextensions.k8s.io":
-            if resources.from_crd(obj) is None:
-                raise errors.invalid(
-                    rt, obj["metadata"]["name"], "spec: a group, names and a served version are required"
-                )
-            names = obj["spec"]["names"]
-            obj["status"] = {
-                "acceptedNames": names,
-                "storedVersions": [v["name"] for v in obj["spec"]["versions"] if v.get("storage", True)],
-                "conditions": [
-                    {
-                        "type": t,
-                        "status": "True",
-                        "reason": r,
-                        "lastTransitionTime": obj["metadata"]["creationTimestamp"],
-                    }
-                    for t, r in (("NamesAccepted", "NoConflicts"), ("Established", "InitialNamesAccepted"))
-                ],
-            }
-
     def _after_commit(self, rt: resources.ResourceType, obj: Obj) -> None:
-        if rt.key == "customresourcedefinitions.apiextensions.k8s.io":
+        if rt.key == kinds.CRD_KEY:
             served = resources.from_crd(obj)
             if served is not None:
                 self.registry.add(served)
@@ -306,12 +257,7 @@ class Api:
                 result["status"] = old["status"]
             else:
                 result.pop("status", None)
-        if rt.key == "namespaces":
-            name = meta["name"]
-            meta["labels"] = {**(meta.get("labels") or {}), "kubernetes.io/metadata.name": name}
-            if "kubernetes" in ((old.get("spec") or {}).get("finalizers") or []):
-                result["spec"] = {**(result.get("spec") or {}), "finalizers": old["spec"]["finalizers"]}
-        return result
+        return kinds.keep_server_owned(rt, old, result)
 
     def _updated_ownership(
         self, rt: resources.ResourceType, old: Obj, new: Obj, *, manager: str, subresource: str
@@ -346,12 +292,7 @@ class Api:
             return old
         if not objects.pending_finalizers(old):
             return old if dry_run else self._remove(rt, old, old)
-        new = {
-            **old,
-            "metadata": {**old["metadata"], "deletionTimestamp": objects.now(), "deletionGracePeriodSeconds": 0},
-        }
-        if rt.key == "namespaces":
-            new["status"] = {**(old.get("status") or {}), "phase": "Terminating"}
+        new = kinds.marked_for_deletion(rt, old)
         return new if dry_run else self.store.commit(rt, "MODIFIED", new, old)
 
     def delete_collection(self, rt: resources.ResourceType, where: selectors.Filter, *, dry_run: bool = False) -> Obj:
@@ -365,7 +306,7 @@ class Api:
 
     def _remove(self, rt: resources.ResourceType, final: Obj, old: Obj) -> Obj:
         gone = self.store.commit(rt, "DELETED", final, old)
-        if rt.key == "customresourcedefinitions.apiextensions.k8s.io":
+        if rt.key == kinds.CRD_KEY:
             served = resources.from_crd(final)
             if served is not None:
                 self._drop_custom_type(served)
@@ -375,12 +316,3 @@ class Api:
         for obj in self.store.items(rt):
             self.store.commit(rt, "DELETED", obj, obj)
         self.registry.remove(rt)
-
-
-def _key(obj: Obj) -> tuple[str, str]:
-    meta = obj["metadata"]
-    return (meta.get("namespace", ""), meta["name"])
-
-
-def _encode_continue(rv: int, after: tuple[str, str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"rv": rv, "after": list(after)}).encode()).decode()

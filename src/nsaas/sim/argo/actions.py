@@ -2,8 +2,10 @@
 
 Actions: ``apply`` (server-side apply as field manager ``argo``), ``create``, ``replace``,
 ``delete`` (a missing object is fine, like Argo's ``--ignore-not-found``), ``get`` and ``patch``
-(``mergeStrategy`` ``merge`` / ``strategic`` as a JSON merge patch; ``json`` takes the target from
-``flags: [type, name]`` and the JSON patch from the manifest). With a ``successCondition`` the step
+(``mergeStrategy`` ``merge`` / ``strategic`` as a JSON merge patch, ``json`` as a JSON patch). As with
+Argo's ``kubectl patch``, a patch takes its target from ``flags: [type, name]`` (plus ``-n ns``) when
+given, the manifest being only the patch; otherwise from the manifest's apiVersion, kind and name.
+A JSON patch always needs the flags. With a ``successCondition`` the step
 waits, as Argo does, until the object satisfies it (or the ``failureCondition``), up to
 the template's ``activeDeadlineSeconds`` (default 30 s, not scaled).
 """
@@ -79,7 +81,7 @@ def _flag_target(kube: api.Api, flags: list[str], default_namespace: str) -> Tar
             namespace = value
             positional.remove(value)
     if len(positional) < 2:
-        raise StepError("a json patch needs flags: [type, name]")
+        raise StepError("a patch by flags needs flags: [type, name]")
     rt = _find_type(kube.registry, positional[0])
     return Target(rt, namespace if rt.namespaced else "", positional[1])
 
@@ -119,8 +121,8 @@ async def run(
     action = str(spec.get("action", ""))
     try:
         manifest = _manifest(expressions.substitute(str(spec.get("manifest", "")), scope))
-        if action == "patch" and spec.get("mergeStrategy") == "json":
-            flags = [expressions.substitute(str(f), scope) for f in spec.get("flags") or []]
+        flags = [expressions.substitute(str(f), scope) for f in spec.get("flags") or []]
+        if action == "patch" and (flags or spec.get("mergeStrategy") == "json"):
             target = _flag_target(kube, flags, namespace)
         else:
             target = _target(kube, manifest, namespace)
