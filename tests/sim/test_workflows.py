@@ -335,18 +335,24 @@ def test_deleting_a_running_workflow_stops_it(kube: httpx.Client, namespace: str
 
 
 def test_a_merge_patch_can_target_an_object_by_flags(kube: httpx.Client, namespace: str) -> None:
+    manifest = "metadata: {annotations: {done: '{{workflow.name}}', by: '{{workflow.labels.owner}}'}}"
     annotate = {
         "name": "annotate",
         "resource": {
             "action": "patch",
             "mergeStrategy": "merge",
             "flags": ["namespace", "{{workflow.namespace}}"],
-            "manifest": "metadata: {annotations: {done: '{{workflow.name}}'}}",
+            "manifest": manifest,
         },
     }
+    body = {
+        "metadata": {"name": "annotate", "labels": {"owner": "platform"}},
+        "spec": {"entrypoint": "annotate", "templates": [annotate]},
+    }
+    assert kube.post(WORKFLOWS.format(ns=namespace), json=body).status_code == 201
+    url = f"{WORKFLOWS.format(ns=namespace)}/annotate"
 
-    workflow = _run(kube, namespace, {"entrypoint": "annotate", "templates": [annotate]})
+    eventually(lambda: kube.get(url).json().get("status", {}).get("phase") == "Succeeded")
 
-    assert workflow["status"]["phase"] == "Succeeded"
     annotations = kube.get(f"/api/v1/namespaces/{namespace}").json()["metadata"]["annotations"]
-    assert annotations == {"done": workflow["metadata"]["name"]}
+    assert annotations == {"done": "annotate", "by": "platform"}

@@ -1,7 +1,8 @@
 """Argo's small languages: ``{{...}}`` substitution, ``when`` expressions, resource conditions.
 
 * Substitution replaces ``{{inputs.parameters.X}}``, ``{{workflow.parameters.X}}``,
-  ``{{workflow.name|namespace|uid|status}}``, ``{{item}}`` and ``{{item.field}}``. An object or list
+  ``{{workflow.name|namespace|uid|creationTimestamp|status}}``, ``{{workflow.labels.X}}``,
+  ``{{workflow.annotations.X}}``, ``{{item}}`` and ``{{item.field}}``. An object or list
   item renders as compact JSON (valid YAML, so ``manifest: "{{item}}"`` works). A reference that
   cannot be resolved is an error, as it is when Argo validates a workflow.
 * ``when``: comparisons ``a == b`` / ``a != b`` (quotes optional) joined by ``&&`` and ``||``, or a

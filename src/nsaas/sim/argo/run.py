@@ -61,7 +61,7 @@ class WorkflowRun:
         self._uid = workflow["metadata"]["uid"]
         try:
             spec = self._effective_spec(workflow)
-            parameters = self._parameters(spec)
+            parameters = self._parameters(spec, workflow["metadata"])
         except (RunError, expressions.ExpressionError) as exc:
             self._finish("Error", str(exc))
             return
@@ -122,7 +122,7 @@ class WorkflowRun:
             raise RunError(f'workflowtemplates.argoproj.io "{name}" not found')
         return found
 
-    def _parameters(self, spec: Mapping[str, Any]) -> dict[str, str]:
+    def _parameters(self, spec: Mapping[str, Any], meta: Mapping[str, Any]) -> dict[str, str]:
         values: dict[str, str] = {}
         for param in (spec.get("arguments") or {}).get("parameters") or []:
             if "value" not in param:
@@ -132,6 +132,9 @@ class WorkflowRun:
             "workflow.name": self.name,
             "workflow.namespace": self.namespace,
             "workflow.uid": self._uid,
+            "workflow.creationTimestamp": meta.get("creationTimestamp", ""),
+            **{f"workflow.labels.{k}": v for k, v in (meta.get("labels") or {}).items()},
+            **{f"workflow.annotations.{k}": v for k, v in (meta.get("annotations") or {}).items()},
             **{f"workflow.parameters.{k}": v for k, v in values.items()},
         }
         return values
