@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import pathlib
 from collections.abc import AsyncIterator
 
@@ -50,8 +51,9 @@ async def test_lightkube_watches_generic_resources(client: AsyncClient, namespac
     start = (await client.get(Namespace, namespace)).metadata.resourceVersion
 
     async def first_event() -> tuple[str, str]:
-        async for event, obj in client.watch(Workflow, namespace=namespace, resource_version=start):
-            return event, obj.metadata.name
+        async with contextlib.aclosing(client.watch(Workflow, namespace=namespace, resource_version=start)) as events:
+            async for event, obj in events:
+                return event, obj.metadata.name
         raise AssertionError("the watch ended without events")
 
     watching = asyncio.create_task(first_event())
