@@ -129,7 +129,7 @@ async def _settle(rt: runtime.Runtime, env: dict[str, str], names: list[str], wa
 
 @pytest.mark.parametrize("engine", ["direct", "argo"])
 async def test_killing_the_worker_mid_work_loses_nothing_and_duplicates_nothing(
-    database_url: str, kubeconfig_path: Path, tmp_path: Path, engine: str
+    database_url: str, kubeconfig_path: Path, tmp_path: Path, engine: str, request: pytest.FixtureRequest
 ) -> None:
     settings = settings_for(tmp_path, kubeconfig_path, engine=engine, database_url=database_url)
     database = db_module.Database.create(database_url)
@@ -144,6 +144,10 @@ async def test_killing_the_worker_mid_work_loses_nothing_and_duplicates_nothing(
         )
     )
     names = [unique(f"crash-{engine[:3]}{i}") for i in range(REQUESTS)]
+    if not os.environ.get("NSAAS_E2E_KUBECONFIG"):
+        # Slow every API call a little so the work spans long enough for kills to land inside it.
+        faults = request.getfixturevalue("sim_faults")
+        faults.set([{"verb": "*", "resource": "*", "rate": 0.0, "error": "500", "latencyMs": 15}])
     try:
         for name in names:
             body = {

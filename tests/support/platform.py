@@ -105,9 +105,12 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{int(time.time() * 1000) % 10_000_000}-{id(object()) % 1000}"
 
 
-@pytest.fixture
-async def platform(database: db_module.Database, kubeconfig_path: Path, tmp_path: Path) -> AsyncIterator[Platform]:
-    settings = settings_for(tmp_path, kubeconfig_path)
+@contextlib.asynccontextmanager
+async def running_platform(
+    database: db_module.Database, kubeconfig_path: Path, data_dir: Path, **overrides: Any
+) -> AsyncIterator[Platform]:
+    """A runtime, app and client on ``database``; everything it opened is closed afterwards."""
+    settings = settings_for(data_dir, kubeconfig_path, **overrides)
     rt = await runtime.build(settings, component="test", database=database)
     await dev_command.bootstrap_cluster(rt, settings)
     signer = dev.DevSigner.load_or_create(settings)
@@ -115,15 +118,23 @@ async def platform(database: db_module.Database, kubeconfig_path: Path, tmp_path
     app = api_app.create_app(settings, rt=rt)
     await rt.bus.start()
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5555))
-    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
-        plat = Platform(rt=rt, client=client, tokens=tokens, settings=settings)
-        try:
-            yield plat
-        finally:
-            await _cleanup(plat)
-            await rt.authenticator.aclose()
-            await rt.cluster.aclose()
-            await rt.bus.aclose()
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+            plat = Platform(rt=rt, client=client, tokens=tokens, settings=settings)
+            try:
+                yield plat
+            finally:
+                await _cleanup(plat)
+    finally:
+        await rt.authenticator.aclose()
+        await rt.cluster.aclose()
+        await rt.bus.aclose()
+
+
+@pytest.fixture
+async def platform(database: db_module.Database, kubeconfig_path: Path, tmp_path: Path) -> AsyncIterator[Platform]:
+    async with running_platform(database, kubeconfig_path, tmp_path) as plat:
+        yield plat
 
 
 async def _cleanup(plat: Platform) -> None:
