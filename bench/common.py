@@ -88,3 +88,32 @@ def wait_file(path: Path, *, timeout: float = 60.0) -> None:
 
 def nsaas() -> list[str]:
     return [sys.executable, "-m", "nsaas.cli.main"]
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str | None) -> Iterator[str | None]:
+    """A fresh PostgreSQL database on ``server_url`` (dropped afterwards), or None for SQLite."""
+    if not server_url:
+        yield None
+        return
+    import asyncio
+    import uuid
+
+    import asyncpg
+    from sqlalchemy import make_url
+
+    admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"nsaas_bench_{uuid.uuid4().hex[:8]}"
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

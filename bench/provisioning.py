@@ -44,7 +44,7 @@ async def _bootstrap(kubeconfig: Path) -> None:
         await cluster.aclose()
 
 
-async def _drive(base: str, token: str, count: int, run: str) -> tuple[float, list[float], int]:
+async def _drive(base: str, token: str, count: int, run: str, rate: float) -> tuple[float, list[float], int]:
     headers = {"Authorization": f"Bearer {token}"}
     submitted: dict[str, float] = {}
     ready: dict[str, float] = {}
@@ -89,13 +89,23 @@ async def _drive(base: str, token: str, count: int, run: str) -> tuple[float, li
                 failures += 1
                 submitted.pop(name)
 
-        gate = asyncio.Semaphore(16)
+        if rate:
+            # Open loop at a fixed offered rate: request-to-ready without a self-made queue.
+            tasks = []
+            for index in range(count):
+                delay = started + index / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(submit(index)))
+            await asyncio.gather(*tasks)
+        else:
+            gate = asyncio.Semaphore(16)
 
-        async def bounded(index: int) -> None:
-            async with gate:
-                await submit(index)
+            async def bounded(index: int) -> None:
+                async with gate:
+                    await submit(index)
 
-        await asyncio.gather(*(bounded(i) for i in range(count)))
+            await asyncio.gather(*(bounded(i) for i in range(count)))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), timeout=max(120, count))
         wall = time.perf_counter() - started
@@ -104,7 +114,7 @@ async def _drive(base: str, token: str, count: int, run: str) -> tuple[float, li
     return wall, latencies, failures + (count - len(ready))
 
 
-def _run_engine(engine: str, count: int, database: str | None) -> list[object]:
+def _run_engine(engine: str, count: int, database: str | None, rate: float) -> list[object]:
     work = Path(tempfile.mkdtemp(prefix=f"nsaas-bench-{engine}-"))
     kubeconfig = work / "kubeconfig.yaml"
     port = common.free_port()
@@ -136,11 +146,12 @@ def _run_engine(engine: str, count: int, database: str | None) -> list[object]:
             token = dev_auth.DevSigner.load_or_create(config.Settings(auth_mode="dev", data_dir=work)).token_for(
                 "team-a-developer"
             )
-            wall, latencies, failed = asyncio.run(_drive(base, token, count, engine))
+            wall, latencies, failed = asyncio.run(_drive(base, token, count, engine, rate))
     latencies.sort()
     return [
         engine,
         "postgresql" if database else "sqlite",
+        f"{rate:g}/s" if rate else "burst",
         count,
         failed,
         round(wall, 2),
@@ -154,13 +165,29 @@ def _run_engine(engine: str, count: int, database: str | None) -> list[object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=0, help="offered requests/s (0: a burst, as fast as accepted)")
     parser.add_argument("--engines", nargs="+", default=["direct", "argo"])
     parser.add_argument("--postgres", default=None, help="PostgreSQL URL (postgresql+asyncpg://...); default SQLite")
     args = parser.parse_args()
-    rows = [_run_engine(engine, args.count, args.postgres) for engine in args.engines]
+    rows = []
+    for engine in args.engines:
+        with common.scratch_database(args.postgres) as database:
+            rows.append(_run_engine(engine, args.count, database, args.rate))
     print(
         common.table(
-            ["engine", "database", "requests", "not ready", "wall s", "ready/s", "p50 ms", "p95 ms", "p99 ms"], rows
+            [
+                "engine",
+                "database",
+                "offered",
+                "requests",
+                "not ready",
+                "wall s",
+                "ready/s",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+            ],
+            rows,
         )
     )
 

@@ -46,10 +46,13 @@ class Progress:
     #: A failure that another attempt cannot fix (e.g. the namespace belongs to someone else).
     permanent: bool = False
     workflow: str | None = None
+    #: The platform itself just server-side applied every object successfully (with force), so
+    #: each holds the platform's values: only the namespace phase is left to verify.
+    applied: bool = False
 
     @classmethod
-    def done(cls, message: str = "", *steps: Step, workflow: str | None = None) -> Progress:
-        return cls("done", message, steps, workflow=workflow)
+    def done(cls, message: str = "", *steps: Step, workflow: str | None = None, applied: bool = False) -> Progress:
+        return cls("done", message, steps, workflow=workflow, applied=applied)
 
     @classmethod
     def waiting(cls, message: str = "", *steps: Step, workflow: str | None = None) -> Progress:
@@ -68,7 +71,9 @@ class DirectEngine:
         self.cluster = cluster
 
     async def provision(self, *, record: records.RequestRecord, bundle: model.Bundle) -> Progress:
-        result = await self.cluster.apply(bundle=bundle, prune=True)
+        # Generation 1 has only ever had this one bundle, so nothing of it can be stale: the
+        # label-scoped prune (a list per kind) is needed only once the desired spec has changed.
+        result = await self.cluster.apply(bundle=bundle, prune=record.generation > 1)
         step = Step(
             "apply",
             "Succeeded" if result.ok else "Failed",
@@ -78,7 +83,7 @@ class DirectEngine:
         if not result.ok:
             problems = "; ".join(f"{k}: {v}" for k, v in sorted(result.failed.items())) or "objects were skipped"
             return Progress.failed(f"apply failed: {problems}", step)
-        return Progress.done(step.message, step)
+        return Progress.done(step.message, step, applied=True)
 
     async def decommission(self, *, record: records.RequestRecord, bundle: model.Bundle) -> Progress:
         labels = self.settings.labels

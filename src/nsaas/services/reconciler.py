@@ -190,12 +190,24 @@ class Reconciler:
         elif progress.outcome == "waiting":
             await self._wait(record, progress.message, workflow=progress.workflow)
         else:
-            await self._verify(record, bundle, workflow=progress.workflow)
+            await self._verify(record, bundle, workflow=progress.workflow, applied=progress.applied)
 
-    async def _verify(self, record: records.RequestRecord, bundle: model.Bundle, *, workflow: str | None) -> None:
-        seen = await self.cluster.observe(bundle=bundle)
-        if not (seen.matches and seen.digest == bundle.digest):
-            pending = ", ".join([*seen.missing, *seen.drifted]) or f"namespace phase {seen.phase}"
+    async def _verify(
+        self, record: records.RequestRecord, bundle: model.Bundle, *, workflow: str | None, applied: bool
+    ) -> None:
+        """Ready once the namespace is Active and every object holds the platform's values.
+
+        After the platform's own successful forced apply the objects hold them by construction
+        and only the namespace phase is read; otherwise (a workflow did the work) every object is.
+        """
+        if applied:
+            info = await self.cluster.namespace_info(record.name)
+            pending = None if info is not None and info.phase == "Active" else f"namespace phase {info and info.phase}"
+        else:
+            seen = await self.cluster.observe(bundle=bundle)
+            settled = seen.matches and seen.digest == bundle.digest
+            pending = None if settled else ", ".join([*seen.missing, *seen.drifted]) or f"namespace phase {seen.phase}"
+        if pending:
             await self._wait(record, f"waiting for the cluster to settle: {pending}", workflow=workflow)
             return
         now = self.clock()
