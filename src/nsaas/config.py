@@ -160,12 +160,14 @@ class BundleSettings(BaseModel):
 class PricingSettings(BaseModel):
     """Price table behind every cost estimate; shown to users as the estimate's basis."""
 
+    #: The defaults reproduce the platform's published tier estimates ($50/$100/$200/$400 a month)
+    #: from the tiers' requests; storage is not priced by default. Set your own rates.
     currency: str = "USD"
-    cpu_core_month: Decimal = Decimal("25")
-    memory_gib_month: Decimal = Decimal("6.25")
-    storage_gib_month: Decimal = Decimal("0.5")
+    cpu_core_month: Decimal = Decimal("30")
+    memory_gib_month: Decimal = Decimal("10")
+    storage_gib_month: Decimal = Decimal("0")
     basis: str = (
-        "Estimate: quota ceilings of the tier x list prices per month "
+        "Estimate: the tier's quota requests x list prices per month "
         "(CPU core, GiB of memory, GiB of storage); actual usage is usually lower."
     )
 

@@ -71,6 +71,7 @@ class Reconciler:
         }
         self._wake = asyncio.Event()
         self._reported: dict[str, set[tuple[str, str]]] = {}
+        self._last_sweep: datetime | None = None
         self._stats: dict[str, Any] = {"worker": self.worker, "ticks": 0, "steps": 0, "errors": 0, "lastTick": None}
 
     # ---- the loop ------------------------------------------------------------------------------
@@ -107,6 +108,9 @@ class Reconciler:
         """One pass: TTL expiry, then claim and step due requests concurrently. Returns how many."""
         now = self.clock()
         await self._expire(now)
+        if self._last_sweep is None or (now - self._last_sweep).total_seconds() >= self.settings.engines.resync_seconds:
+            self._last_sweep = now
+            await self._sweep_orphans()
         claimed = await self.repo.claim_due(
             worker=self.worker,
             now=now,
@@ -207,6 +211,11 @@ class Reconciler:
             seen = await self.cluster.observe(bundle=bundle)
             settled = seen.matches and seen.digest == bundle.digest
             pending = None if settled else ", ".join([*seen.missing, *seen.drifted]) or f"namespace phase {seen.phase}"
+            if not settled and seen.phase == "Active":
+                # The run finished yet the cluster differs (e.g. an older run wrote last): one
+                # direct apply repairs it instead of waiting for a workflow that will not change.
+                repair = await self.direct.provision(record=record, bundle=bundle)
+                await self._report(record, repair)
         if pending:
             await self._wait(record, f"waiting for the cluster to settle: {pending}", workflow=workflow)
             return
@@ -260,7 +269,8 @@ class Reconciler:
             return
         seen = await self.cluster.observe(bundle=bundle)
         if seen.matches and seen.digest == bundle.digest:
-            await self._release(record, resync)
+            recovered = {"attempts": 0, "last_error": None} if record.attempts else {}
+            await self._release(record, {**resync, **recovered})
             return
         drift = [*seen.missing, *seen.drifted] or [f"namespace {record.name}"]
         if seen.digest != bundle.digest and seen.phase is not None and not seen.missing and not seen.drifted:
@@ -333,43 +343,58 @@ class Reconciler:
     async def _retry_or_fail(
         self, record: records.RequestRecord, message: str, *, permanent: bool, workflow: str | None = None
     ) -> None:
+        """Back off and try again; after ``max_attempts`` (or at once if ``permanent``) give up.
+
+        Giving up means ``failed`` for provisioning and updates. A ready namespace never fails
+        because the cluster was unreachable for a while: it stays ready and keeps retrying at the
+        maximum backoff. Deletion never gives up either; it says why it is stuck.
+        """
         attempts = record.attempts + 1
         engine_settings = self.settings.engines
         metrics.RECONCILE_ERRORS.labels("permanent" if permanent else "transient").inc()
-        target = S.FAILED if record.status != S.DECOMMISSIONING else S.DECOMMISSIONING
-        if permanent or attempts >= engine_settings.max_attempts:
+        exhausted = attempts >= engine_settings.max_attempts
+        if permanent or (exhausted and record.status in (S.PROVISIONING, S.UPDATING, S.FAILED)):
             reason = message if permanent else f"gave up after {attempts} attempts: {message}"
-            changes: dict[str, Any] = {"attempts": attempts, "last_error": message, "status_reason": reason}
-            if target == S.FAILED:
-                changes.update(status=S.FAILED, next_attempt_at=None)
-                operation = "update" if record.status in (S.UPDATING, S.READY) else "provision"
-                metrics.PROVISIONING_RESULTS.labels(record.engine, operation, "failed").inc()
+            operation = "update" if record.status in (S.UPDATING, S.READY) else "provision"
+            if record.status == S.DECOMMISSIONING:
+                changes: dict[str, Any] = {
+                    "attempts": attempts,
+                    "last_error": message,
+                    "status_reason": reason,
+                    "next_attempt_at": self._later(engine_settings.backoff_max_seconds),
+                }
+                event = records.NewEvent(kind="warning", message=reason)
             else:
-                # Deletion never gives up silently: keep trying, slowly, and say why it is stuck.
-                changes["next_attempt_at"] = self.clock() + timedelta(seconds=engine_settings.backoff_max_seconds)
+                changes = {
+                    "status": S.FAILED,
+                    "attempts": attempts,
+                    "last_error": message,
+                    "status_reason": reason,
+                    "next_attempt_at": None,
+                }
+                event = records.NewEvent(kind="status", message=reason)
+                metrics.PROVISIONING_RESULTS.labels(record.engine, operation, "failed").inc()
             await self._release(
                 record,
                 changes,
-                event=records.NewEvent(kind="status" if target == S.FAILED else "warning", message=reason),
+                event=event,
                 audit=self._audit("namespace.failed", record, outcome="failed", detail=reason),
             )
             return
         delay = min(engine_settings.backoff_max_seconds, engine_settings.backoff_base_seconds * 2 ** (attempts - 1))
         delay *= random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
-        changes = {
-            "attempts": attempts,
-            "last_error": message,
-            "next_attempt_at": self.clock() + timedelta(seconds=delay),
-        }
+        changes = {"attempts": attempts, "last_error": message, "next_attempt_at": self._later(delay)}
         if workflow:
             changes["workflow_name"] = workflow
-        await self._release(
-            record,
-            changes,
-            event=records.NewEvent(
-                kind="warning", message=f"attempt {attempts} failed: {message}; retrying in {delay:.1f}s"
-            ),
+        # One warning per doubling of attempts: a long outage must not flood the timeline.
+        loud = attempts & (attempts - 1) == 0
+        event = records.NewEvent(
+            kind="warning", message=f"attempt {attempts} failed: {message}; retrying in {delay:.1f}s"
         )
+        await self._release(record, changes, event=event if loud else None)
+
+    def _later(self, seconds: float) -> datetime:
+        return self.clock() + timedelta(seconds=seconds)
 
     async def _release(
         self,
@@ -439,6 +464,53 @@ class Reconciler:
             detail=detail,
             correlation_id=record.id,
         )
+
+    # ---- orphans ---------------------------------------------------------------------------------
+
+    async def _sweep_orphans(self) -> int:
+        """Delete managed namespaces whose request has ended; returns how many deletions started.
+
+        A cancel or expiry can finish while a slow apply or a running workflow still creates the
+        namespace (a lease lost mid-apply, an argo run already under way). Such a namespace carries
+        this platform's labels and the id of a request that is over. Only those are removed: a
+        namespace whose request id is unknown to this database is left alone (it may belong to
+        another installation sharing the cluster).
+        """
+        prefix = self.settings.labels.prefix
+        try:
+            managed = await self.cluster.list_namespaces(labels={f"{prefix}/managed": "true"})
+        except errors.ClusterError as exc:
+            log.warning("orphan sweep skipped", error=exc.message)
+            return 0
+        started = 0
+        for info in managed:
+            request_id = info.labels.get(f"{prefix}/request-id")
+            if not request_id or info.phase == "Terminating":
+                continue
+            try:
+                record = await self.repo.get(request_id)
+            except errors.NotFound:
+                continue
+            if record.status not in lifecycle.TERMINAL or record.name != info.name:
+                continue
+            with contextlib.suppress(errors.ClusterError):
+                await self.cluster.delete_by_selector(bundle=self._bundle(record))
+                await self.cluster.delete_namespace(
+                    name=info.name,
+                    request_id=record.id,
+                    managed_label=(f"{prefix}/managed", "true"),
+                    request_id_label=f"{prefix}/request-id",
+                )
+                started += 1
+                await self.repo.add_event(
+                    record.id,
+                    records.NewEvent(
+                        kind="drift",
+                        message=f"namespace {info.name} reappeared after the request ended; deleting it",
+                    ),
+                )
+                await self.repo.add_audit(self._audit("namespace.orphan-deleted", record))
+        return started
 
     # ---- TTL -------------------------------------------------------------------------------------
 

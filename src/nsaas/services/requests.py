@@ -165,7 +165,8 @@ class RequestService:
             engine="argo" if (engine or self.settings.engine) == "argo" else "direct",
             requested_by=principal.subject,
             status_reason="waiting for approval" if approval else "queued for provisioning",
-            expires_at=now + timedelta(hours=spec.ttl_hours) if spec.ttl_hours else None,
+            # The TTL runs from when the namespace may exist: now, or at approval.
+            expires_at=now + timedelta(hours=spec.ttl_hours) if spec.ttl_hours and not approval else None,
             next_attempt_at=None if approval else now,
         )
         message = (
@@ -204,6 +205,7 @@ class RequestService:
             raise errors.Conflict(f"{name} is {record.status} and cannot be changed", details={"status": record.status})
         old = record.spec_obj
         spec = requests.apply_patch(old, patch)
+        self._check_approval_scope(record, old, spec, caller)
         usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team, exclude_id=record.id))
         policy.enforce(spec, rules=self.settings.policy, context=policy.Context(usage=usage, is_update=True))
         now = datetime.now(UTC)
@@ -235,7 +237,10 @@ class RequestService:
         await self._announce(updated)
         return updated
 
-    async def approve(self, name: str, caller: Caller, *, reason: str) -> records.RequestRecord:
+    async def approve(
+        self, name: str, caller: Caller, *, reason: str, expected_version: int | None = None
+    ) -> records.RequestRecord:
+        """Approve what the approver saw: with ``expected_version`` (their ETag) a later edit gets 412."""
         record = await self._pending(name, caller)
         if record.requested_by == caller.principal.subject:
             metrics.AUTHZ_DENIALS.labels("approve").inc()
@@ -252,10 +257,10 @@ class RequestService:
             "next_attempt_at": now,
         }
         if spec.ttl_hours:
-            changes["expires_at"] = now + timedelta(hours=spec.ttl_hours)
+            changes.update(expires_at=now + timedelta(hours=spec.ttl_hours), warnings_sent=())
         updated = await self.repo.update(
             record.id,
-            expected_version=None,
+            expected_version=expected_version,
             changes=changes,
             event=records.NewEvent(kind="status", message=f"approved by {caller.principal.subject}: {reason}".strip()),
             audit=caller.audit("namespace.approve", name, detail=reason),
@@ -278,6 +283,38 @@ class RequestService:
             },
             event=records.NewEvent(kind="status", message=f"rejected by {caller.principal.subject}: {reason}"),
             audit=caller.audit("namespace.reject", name, detail=reason),
+        )
+        await self._announce(updated)
+        return updated
+
+    async def retry(self, name: str, caller: Caller) -> records.RequestRecord:
+        """Try a failed request again now (or nudge a stuck deletion), with a fresh attempt budget."""
+        record = await self._manageable(name, caller, action="retry")
+        now = datetime.now(UTC)
+        if record.status == S.FAILED:
+            target = S.UPDATING if record.ready_at is not None else S.PROVISIONING
+            changes: dict[str, Any] = {
+                "status": target,
+                "status_reason": "retrying",
+                "attempts": 0,
+                "next_attempt_at": now,
+            }
+        elif record.status == S.DECOMMISSIONING:
+            changes = {"attempts": 0, "next_attempt_at": now}
+        else:
+            raise errors.Conflict(
+                f"{name} is {record.status}; only failed requests or a stuck deletion can be retried",
+                details={"status": str(record.status)},
+            )
+        updated = await self.repo.update(
+            record.id,
+            expected_version=None,
+            changes=changes,
+            event=records.NewEvent(
+                kind="status" if "status" in changes else "info",
+                message=f"retry requested by {caller.principal.subject}",
+            ),
+            audit=caller.audit("namespace.retry", name),
         )
         await self._announce(updated)
         return updated
@@ -357,6 +394,26 @@ class RequestService:
             raise errors.NotFound(f"no namespace named {name}", details={"name": "not found"})
         self._require_manage(record, caller, action)
         return record
+
+    def _check_approval_scope(
+        self, record: records.RequestRecord, old: requests.NamespaceSpec, new: requests.NamespaceSpec, caller: Caller
+    ) -> None:
+        """Where requests need approval, growing what was approved needs an approver too.
+
+        Otherwise a team could have a small production namespace approved and then raise its tier
+        or add ingress and GPUs unseen. Description and TTL stay the team's to change.
+        """
+        if not policy.needs_approval(old, rules=self.settings.policy):
+            return
+        if (new.tier, new.features) == (old.tier, old.features):
+            return
+        if not caller.principal.can_approve(team=record.team, environment=record.environment):
+            metrics.AUTHZ_DENIALS.labels("update").inc()
+            raise errors.PermissionDenied(
+                f"{record.environment} namespaces were approved as requested; a change of tier or features "
+                "needs a platform engineer",
+                details={"resourceTier": "needs an approver", "features": "needs an approver"},
+            )
 
     def _require_manage(self, record: records.RequestRecord, caller: Caller, action: str) -> None:
         if not caller.principal.can_manage(record.team):

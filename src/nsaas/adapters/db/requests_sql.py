@@ -103,7 +103,9 @@ async def due_count(conn: AsyncConnection, *, now: datetime) -> int:
 
 
 async def expiring(conn: AsyncConnection, *, before: datetime, limit: int) -> list[records.RequestRecord]:
-    statuses = sorted(s.value for s in lifecycle.LIVE - {lifecycle.Status.DECOMMISSIONING})
+    # A TTL runs from approval: pending requests have no namespace to expire yet.
+    waiting = {lifecycle.Status.DECOMMISSIONING, lifecycle.Status.PENDING_APPROVAL}
+    statuses = sorted(s.value for s in lifecycle.LIVE - waiting)
     query = (
         select(R)
         .where(R.c.expires_at.is_not(None), R.c.expires_at <= before, R.c.status.in_(statuses))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -13,6 +13,11 @@ from nsaas.api.deps import PrincipalDep, RuntimeDep
 from nsaas.domain import errors
 
 router = APIRouter(prefix="/api/platform", tags=["audit"], responses=schemas.ERRORS)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time without an offset is taken as UTC (the audit log's own zone)."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 @router.get("/audit", response_model=schemas.Envelope[schemas.AuditPage])
@@ -31,6 +36,7 @@ async def audit_log(
     if not principal.can_read_audit:
         metrics.AUTHZ_DENIALS.labels("audit").inc()
         raise errors.PermissionDenied("the audit log is for platform and security admins", details={"role": "admin"})
+    since, until = (_utc(t) for t in (since, until))
     items, total = await rt.repo.list_audit(
         actor=actor,
         action=action,

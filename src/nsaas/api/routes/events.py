@@ -54,7 +54,9 @@ async def _stream(
 
 
 def _resume(last_event_id: str | None, default: int) -> int:
-    return int(last_event_id) if last_event_id and last_event_id.isdigit() else default
+    if last_event_id and last_event_id.isascii() and last_event_id.isdigit() and len(last_event_id) <= 15:
+        return int(last_event_id)
+    return default
 
 
 async def _visible(rt: RuntimeDep, who: CallerDep, name: str) -> records.RequestRecord:

@@ -45,7 +45,7 @@ def _if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None
     raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 15):
         raise errors.PreconditionFailed("If-Match must be an ETag from this API", details={"If-Match": value})
     return int(raw)
 
@@ -256,8 +256,24 @@ async def decommission(
 
 
 @router.post("/{name}/approve", response_model=schemas.Envelope[schemas.NamespaceSummary])
-async def approve(rt: RuntimeDep, who: CallerDep, name: str, body: schemas.ReasonIn | None = None) -> dict[str, Any]:
-    return schemas.ok(schemas.summary(await rt.requests.approve(name, who, reason=body.reason if body else "")))
+async def approve(
+    rt: RuntimeDep,
+    who: CallerDep,
+    name: str,
+    body: schemas.ReasonIn | None = None,
+    if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None,
+) -> dict[str, Any]:
+    """Approve a pending request; send If-Match with the ETag you reviewed to approve exactly that."""
+    record = await rt.requests.approve(
+        name, who, reason=body.reason if body else "", expected_version=_if_match(if_match)
+    )
+    return schemas.ok(schemas.summary(record))
+
+
+@router.post("/{name}/retry", response_model=schemas.Envelope[schemas.NamespaceSummary])
+async def retry(rt: RuntimeDep, who: CallerDep, name: str) -> dict[str, Any]:
+    """Try a failed namespace again now with a fresh attempt budget (or nudge a stuck deletion)."""
+    return schemas.ok(schemas.summary(await rt.requests.retry(name, who)))
 
 
 @router.post("/{name}/reject", response_model=schemas.Envelope[schemas.NamespaceSummary])
