@@ -83,15 +83,32 @@ def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
+IN_PROGRESS = {lifecycle.Status.PROVISIONING, lifecycle.Status.UPDATING, lifecycle.Status.DECOMMISSIONING}
+
+
 async def _leased(rt: runtime.Runtime, names: list[str]) -> bool:
-    records = [await rt.repo.get_latest_by_name(n) for n in names]
-    return any(r is not None and r.lease_owner for r in records)
+    """True while some request is part-way through an operation the worker has started.
+
+    Started means the worker holds its lease right now, or it already took a step of the
+    operation in progress (a step on the timeline after the last status change).
+    """
+    for name in names:
+        record = await rt.repo.get_latest_by_name(name)
+        if record is None or record.status not in IN_PROGRESS:
+            continue
+        if record.lease_owner:
+            return True
+        timeline = await rt.repo.timeline(record.id)
+        last_status = max((e.id for e in timeline if e.kind == "status"), default=0)
+        if any(e.kind == "step" and e.id > last_status for e in timeline):
+            return True
+    return False
 
 
 async def _kill_repeatedly(rt: runtime.Runtime, env: dict[str, str], rng: random.Random, names: list[str]) -> int:
     """Start a worker, wait until it holds work, SIGKILL it a random moment later; KILLS times.
 
-    Returns how many kills hit the worker while it held a lease (mid-work, not mid-startup).
+    Returns how many kills hit the worker with an operation under way (mid-work, not mid-startup).
     """
     mid_work = 0
     for _ in range(KILLS):
