@@ -117,7 +117,7 @@ async def _kill_repeatedly(rt: runtime.Runtime, env: dict[str, str], rng: random
             if await _leased(rt, names) or worker.poll() is not None:
                 break
             await asyncio.sleep(0.05)
-        await asyncio.sleep(rng.uniform(0.0, 0.4))
+        await asyncio.sleep(rng.uniform(0.0, 0.15))
         mid_work += await _leased(rt, names)
         worker.send_signal(signal.SIGKILL)
         worker.wait()
@@ -164,7 +164,7 @@ async def test_killing_the_worker_mid_work_loses_nothing_and_duplicates_nothing(
     if not os.environ.get("NSAAS_E2E_KUBECONFIG"):
         # Slow every API call a little so the work spans long enough for kills to land inside it.
         faults = request.getfixturevalue("sim_faults")
-        faults.set([{"verb": "*", "resource": "*", "rate": 0.0, "error": "500", "latencyMs": 15}])
+        faults.set([{"verb": "*", "resource": "*", "rate": 0.0, "error": "500", "latencyMs": 40}])
     try:
         for name in names:
             body = {
