@@ -34,12 +34,7 @@ async def _bootstrap(kubeconfig: Path) -> None:
     settings = config.Settings(kubeconfig=str(kubeconfig))
     cluster = kube_cluster.Cluster.from_settings(settings)
     try:
-        for name in dev.platform_namespaces(settings):
-            manifest = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-            await cluster.apply_object(manifest=manifest)
-        for template in dev.workflow_templates():
-            template["metadata"]["namespace"] = settings.engines.argo_namespace
-            await cluster.apply_object(manifest=template)
+        await dev.bootstrap_cluster(cluster, settings)
     finally:
         await cluster.aclose()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,9 @@ from nsaas.services import requests as request_service
 log = structlog.get_logger("nsaas.runtime")
 VERSION = "1.1.0"
 GAUGE_REFRESH_SECONDS = 5.0
+ESTIMATE_REFRESH_SECONDS = 30.0
+#: Stated when no request has become ready yet; replaced by the measured median once one has.
+DEFAULT_ESTIMATE_SECONDS = 30
 
 
 @dataclass
@@ -46,6 +50,7 @@ class Runtime:
     version: str = VERSION
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _gauges_at: float = 0.0
+    _estimate: tuple[float, int] | None = None
 
     async def start_background(self, *, worker: bool) -> None:
         await self.bus.start()
@@ -69,6 +74,15 @@ class Runtime:
         ok = await self.cluster.ping()
         results["cluster"] = {"ok": ok, "ms": round((time.perf_counter() - started) * 1000, 1)}
         return results
+
+    async def estimated_seconds(self) -> int:
+        """Median request-to-ready of recent requests, re-read at most every 30 s (creates are a hot path)."""
+        now = time.monotonic()
+        if self._estimate is None or now - self._estimate[0] >= ESTIMATE_REFRESH_SECONDS:
+            durations = await self.repo.provisioning_durations(limit=200)
+            value = max(1, round(statistics.median(durations))) if durations else DEFAULT_ESTIMATE_SECONDS
+            self._estimate = (now, value)
+        return self._estimate[1]
 
     async def refresh_gauges(self) -> None:
         """Namespace and backlog gauges from the database, at most every few seconds (scrapes are frequent)."""

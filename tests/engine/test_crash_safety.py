@@ -152,7 +152,7 @@ async def test_killing_the_worker_mid_work_loses_nothing_and_duplicates_nothing(
     database = db_module.Database.create(database_url)
     await database.upgrade()
     rt = await runtime.build(settings, component="test", database=database)
-    await dev.bootstrap_cluster(rt, settings)
+    await dev.bootstrap_cluster(rt.cluster, settings)
     env = _worker_env(database_url, kubeconfig_path, tmp_path, engine)
     rng = random.Random(1234)
     admin = request_service.Caller(

@@ -112,7 +112,7 @@ async def running_platform(
     """A runtime, app and client on ``database``; everything it opened is closed afterwards."""
     settings = settings_for(data_dir, kubeconfig_path, **overrides)
     rt = await runtime.build(settings, component="test", database=database)
-    await dev_command.bootstrap_cluster(rt, settings)
+    await dev_command.bootstrap_cluster(rt.cluster, settings)
     signer = dev.DevSigner.load_or_create(settings)
     tokens = {p: signer.token_for(p) for p in PERSONAS}
     app = api_app.create_app(settings, rt=rt)

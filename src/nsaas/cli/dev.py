@@ -19,6 +19,7 @@ import yaml
 
 from nsaas import config, logs, runtime
 from nsaas.api import app as api_app
+from nsaas.services import ports
 from nsaas.sim import server as sim_server
 
 TEMPLATE_DIRS = (
@@ -78,7 +79,7 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
 
     rt = await runtime.build(settings, component="dev")
     try:
-        await bootstrap_cluster(rt, settings)
+        await bootstrap_cluster(rt.cluster, settings)
         await rt.start_background(worker=True)
         servers = [
             uvicorn.Server(
@@ -116,14 +117,14 @@ def platform_namespaces(settings: config.Settings) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-async def bootstrap_cluster(rt: runtime.Runtime, settings: config.Settings) -> None:
+async def bootstrap_cluster(cluster: ports.Cluster, settings: config.Settings) -> None:
     """Make the embedded cluster look like one the deploy stack installed: namespaces and templates."""
     namespace = settings.engines.argo_namespace
     for name in platform_namespaces(settings):
-        await rt.cluster.apply_object(manifest={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+        await cluster.apply_object(manifest={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
     for template in workflow_templates():
         template["metadata"]["namespace"] = namespace
-        await rt.cluster.apply_object(manifest=template)
+        await cluster.apply_object(manifest=template)
 
 
 def _banner(*, api_port: int, ui_port: int, host: str, kubeconfig: Path, engine: str) -> None:

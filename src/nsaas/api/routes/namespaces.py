@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -27,8 +26,6 @@ PATCH_BODY = {
         "content": {"application/json": {"schema": schemas.NamespacePatchIn.model_json_schema()}},
     }
 }
-#: Stated when no request has become ready yet; replaced by the measured median once one has.
-DEFAULT_ESTIMATE_SECONDS = 30
 
 
 def _object(body: Any, name: str = "body") -> dict[str, Any]:
@@ -48,11 +45,6 @@ def _if_match(value: str | None) -> int | None:
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 15):
         raise errors.PreconditionFailed("If-Match must be an ETag from this API", details={"If-Match": value})
     return int(raw)
-
-
-async def _estimate_seconds(rt: RuntimeDep) -> int:
-    durations = await rt.repo.provisioning_durations(limit=200)
-    return max(1, round(statistics.median(durations))) if durations else DEFAULT_ESTIMATE_SECONDS
 
 
 @router.post(
@@ -83,7 +75,7 @@ async def submit(
     engine: str | None = None,
 ) -> dict[str, Any]:
     """Submit a request and answer 202; a replayed Idempotency-Key gets the stored answer."""
-    estimate = await _estimate_seconds(rt)
+    estimate = await rt.estimated_seconds()
 
     def accepted(record: records.RequestRecord) -> dict[str, Any]:
         url = f"/api/platform/namespaces/request/{record.id}/status"
