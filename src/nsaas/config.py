@@ -118,7 +118,8 @@ class PolicySettings(BaseModel):
     team_cpu_budget: Decimal | None = None
     team_memory_budget_gi: Decimal | None = None
     max_ttl_hours: int = Field(default=24 * 90, ge=1)
-    expiry_warning_hours: list[int] = Field(default_factory=lambda: [24, 1])
+    #: Warnings (timeline, bell, webhooks) this many hours before a TTL ends: 7 days and 1 day.
+    expiry_warning_hours: list[int] = Field(default_factory=lambda: [168, 24])
     decommission_grace_seconds: int = Field(default=0, ge=0)
     protect_production: bool = True
     recreate_deleted_namespaces: bool = False

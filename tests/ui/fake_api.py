@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import jwt
 
-from nsaas.domain import catalog, errors, requests
+from nsaas.domain import actions, catalog, errors, identity, lifecycle, requests
 
 PREFIX = "/api/platform"
 NOW = "2025-01-31T12:00:00+00:00"
@@ -191,10 +191,29 @@ class FakeApi:
             "featureSummary": {},
             "cost": COST,
             "timeline": self.events,
-            "lastError": None,
+            "lastError": found.get("lastError"),
             "rbacConfig": None,
+            "attempts": found.get("attempts", 0),
+            "maxAttempts": 8,
+            "rootCause": found.get("rootCause"),
+            **self._actions(request, roles, found),
         }
         return ok(data, headers={"ETag": f'"{found["version"]}"'})
+
+    @staticmethod
+    def _actions(request: httpx.Request, roles: frozenset[str], found: dict[str, Any]) -> dict[str, Any]:
+        """The same rules as the API (``nsaas.domain.actions``) for the signed-in persona."""
+        claims = jwt.decode(request.headers["Authorization"][7:], options={"verify_signature": False})
+        who = identity.Principal(subject=str(claims.get("sub")), name="x", roles=roles, source="dev")
+        subject = actions.Subject(
+            team=found["team"],
+            environment=found["environment"],
+            status=lifecycle.Status(found["status"]),
+            requested_by=found["requestedBy"],
+            attempts=found.get("attempts", 0),
+        )
+        allowed = actions.for_caller(who, subject, protect_production=True)
+        return {"allowedActions": list(allowed.allowed), "deniedActions": allowed.denied}
 
     def manifests(self, request: httpx.Request, roles: frozenset[str], name: str) -> httpx.Response:
         if self._visible(roles, name) is None:

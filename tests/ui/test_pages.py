@@ -48,7 +48,7 @@ async def test_the_detail_page_shows_quota_cost_basis_and_manifests(ui: httpx.As
     assert "(estimate)" in page.text
     assert "Estimate: quota ceilings x prices" in page.text
     assert "kind: Namespace" in page.text
-    assert 'sse-connect="/live/namespaces/alpha?after=1&amp;status=ready"' in page.text
+    assert 'sse-connect="/live/namespaces/alpha?after=1&amp;status=ready&amp;approval=0"' in page.text
 
 
 async def test_invalid_fields_are_shown_inline_after_submitting(ui: httpx.AsyncClient, sign_in: SignIn) -> None:

@@ -163,6 +163,13 @@ class NamespaceDetail(NamespaceSummary):
     timeline: list[Event]
     lastError: str | None
     rbacConfig: dict[str, Any] | None
+    attempts: int = 0
+    maxAttempts: int = 0
+    rootCause: str | None = None
+    allowedActions: list[str] = Field(default_factory=list, description="actions this caller may take now")
+    deniedActions: dict[str, str] = Field(
+        default_factory=dict, description="actions of this state the caller may not take, with the reason"
+    )
 
 
 class RequestStatus(BaseModel):

@@ -14,14 +14,26 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from nsaas import config
 from nsaas.domain import errors
 from nsaas.ui import auth, oidc, platform_api, security, sessions, state, views
-from nsaas.ui.routes import access, analytics, approvals, audit, catalog, dashboard, live, namespaces, request_form
+from nsaas.ui.routes import (
+    access,
+    analytics,
+    approvals,
+    audit,
+    catalog,
+    dashboard,
+    live,
+    namespaces,
+    notify,
+    request_form,
+)
 
-ROUTERS = (access, dashboard, namespaces, request_form, catalog, approvals, analytics, audit, live)
+ROUTERS = (access, dashboard, namespaces, request_form, catalog, approvals, analytics, audit, live, notify)
 
 
 def create_app(
@@ -71,6 +83,11 @@ def create_app(
     )
     app.add_middleware(security.SecurityHeaders, https=https)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> FileResponse:
+        """Browsers ask for /favicon.ico before reading the page's icon link; answer with the SVG."""
+        return FileResponse(state.STATIC / "favicon.svg", media_type="image/svg+xml")
+
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
         """Liveness of the UI process itself; the API's health is the API's probe."""
@@ -100,6 +117,15 @@ def _install_handlers(app: FastAPI) -> None:
     async def auth_failed(request: Request, exc: errors.AuthenticationFailed) -> Response:
         context = {"title": "Sign-in failed", "text": exc.message, "details": {}, "retry": "/login"}
         return views.render(request, "problem.html", context, status=401)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        """Unknown URLs and refused methods get a page in the portal's layout, never raw JSON."""
+        return views.error_page(request, exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        return views.error_page(request, 500)
 
     @app.exception_handler(platform_api.ApiError)
     async def api_refused(request: Request, exc: platform_api.ApiError) -> Response:

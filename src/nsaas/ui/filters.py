@@ -7,6 +7,8 @@ from typing import Any
 
 import jinja2
 
+from nsaas.domain import failures
+
 #: Status -> badge tone (CSS class); every lifecycle status has one.
 TONES = {
     "pending-approval": "wait",
@@ -20,6 +22,43 @@ TONES = {
     "expired": "ended",
     "cancelled": "ended",
 }
+
+
+HEADLINES = {
+    "pending-approval": "Waiting for approval",
+    "provisioning": "Being provisioned",
+    "updating": "Applying a change",
+    "ready": "Ready",
+    "failed": "Failed",
+    "decommissioning": "Being decommissioned",
+    "deleted": "Deleted",
+    "expired": "Expired: its TTL ran out",
+    "rejected": "Rejected",
+    "cancelled": "Cancelled",
+}
+
+
+def headline(status: Any) -> str:
+    return HEADLINES.get(str(status), str(status))
+
+
+def cause(message: Any) -> str:
+    """A failure message as its one-line root cause (the full text stays on the detail page)."""
+    return failures.root_cause(str(message or "")) or ""
+
+
+def _parsed(value: Any) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def expires_within(value: Any, *, days: float) -> bool:
+    """Whether an expiry time is set and less than ``days`` away (already past counts too)."""
+    moment = _parsed(value) if value else None
+    return moment is not None and moment - dt.datetime.now(dt.UTC) < dt.timedelta(days=days)
 
 
 def when(value: Any) -> str:
@@ -76,3 +115,4 @@ def quantity(value: Any, resource: str = "") -> str:
 
 def install(env: jinja2.Environment) -> None:
     env.filters.update(when=when, money=money, tone=tone, percent=percent, seconds=seconds, quantity=quantity)
+    env.filters.update(headline=headline, cause=cause)

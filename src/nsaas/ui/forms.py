@@ -49,6 +49,7 @@ def draft_from_form(form: FormData) -> dict[str, Any]:
     draft["description"] = str(form.get("description") or "")
     draft["features"] = [str(v) for v in form.getlist("features")]
     draft["rbac"] = {key: str(form.get(f"rbac.{key}") or "").strip() for key in RBAC_FIELDS}
+    draft["template"] = str(form.get("template") or "").strip()
     return draft
 
 

@@ -61,8 +61,10 @@ class PlatformApi:
     async def get(self, path: str, *, params: Mapping[str, Any] | None = None) -> Answer:
         return await self._call("GET", path, params=params)
 
-    async def post(self, path: str, *, body: Any = None) -> Answer:
-        return await self._call("POST", path, body=body)
+    async def post(self, path: str, *, body: Any = None, idempotency_key: str | None = None) -> Answer:
+        """POST; with ``idempotency_key`` a repeated submit (a double click) gets the first answer again."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return await self._call("POST", path, body=body, headers=headers)
 
     async def patch(self, path: str, *, body: Any, if_match: str | None) -> Answer:
         headers = {"If-Match": if_match} if if_match else {}

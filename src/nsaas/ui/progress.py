@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-State = Literal["done", "current", "failed", "todo"]
+State = Literal["done", "current", "failed", "todo", "skipped"]
 
 PROVISION: tuple[str, ...] = ("Requested", "Approval", "Provisioning", "Ready")
 #: Status -> (index of the current stage, state of that stage) on the provisioning path.
@@ -36,7 +36,8 @@ class Stage:
     state: State
 
 
-def stages(status: str) -> list[Stage]:
+def stages(status: str, *, approval: bool = True) -> list[Stage]:
+    """The stages for ``status``; ``approval=False`` (a request that never waited) shows it as skipped."""
     if status in _ENDING_AT:
         names, (at, state) = ENDING, _ENDING_AT[status]
     else:
@@ -44,7 +45,8 @@ def stages(status: str) -> list[Stage]:
     found: list[Stage] = []
     for index, label in enumerate(names):
         if index < at:
-            found.append(Stage(label, "done"))
+            skipped = label == "Approval" and not approval
+            found.append(Stage("Approval not needed", "skipped") if skipped else Stage(label, "done"))
         elif index == at:
             found.append(Stage(label if status != "expired" or label != "Deleted" else "Expired", state))
         else:
@@ -60,4 +62,11 @@ def action_group(status: str) -> str:
     """Which set of actions the detail page offers; the live stream reloads them when this changes."""
     if status == "pending-approval":
         return "decide"
+    if status == "failed":
+        return "retry"
     return "change" if status in CHANGEABLE else "none"
+
+
+def needed_approval(detail: dict[str, object]) -> bool:
+    """Whether the request went (or is going) through approval: a skipped stage is not a done one."""
+    return bool(detail.get("approvedBy")) or detail.get("status") in ("pending-approval", "rejected")

@@ -47,7 +47,7 @@ def is_htmx(request: Request) -> bool:
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200) -> Response:
     ui = state.of(request)
-    session = sessions.handle_of(request).current
+    session = _session(request)
     me = session.identity if session else None
     flashes: list[str] = []
     if session is not None and session.flashes and not is_htmx(request):
@@ -62,6 +62,14 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     return ui.templates.TemplateResponse(request, template, {**base, **(context or {})}, status_code=status)
 
 
+def _session(request: Request) -> sessions.Session | None:
+    """The session, or none when the error handler of a crash runs outside the session middleware."""
+    try:
+        return sessions.handle_of(request).current
+    except RuntimeError:
+        return None
+
+
 def flash(request: Request, message: str) -> None:
     session = sessions.handle_of(request).current
     if session is not None:
@@ -73,7 +81,7 @@ def problem(request: Request, error: platform_api.ApiError, *, what: str = "page
     if error.status == 404:
         title, text, status = "Not found", f"This {what} does not exist, or it is not visible to you.", 404
     elif error.status == 403:
-        title, text, status = "Not allowed", f"Your roles do not allow this: {error.message}", 403
+        title, text, status = "Not allowed", f"Your roles do not allow this: {error.message}.", 403
     elif error.status == 429:
         wait = f" Try again in {error.retry_after} s." if error.retry_after else ""
         title, text, status = "Slow down", f"Too many requests.{wait}", 429
@@ -82,8 +90,25 @@ def problem(request: Request, error: platform_api.ApiError, *, what: str = "page
     else:
         title, text, status = "Request refused", error.message, error.status
     template = "_problem.html" if is_htmx(request) else "problem.html"
-    context = {"title": title, "text": text, "request_id": error.request_id, "details": error.details}
+    # Field details explain a refused form; on a page of their own they read as internals ("role: admin").
+    details = error.details if status in (400, 409, 422) else {}
+    context = {"title": title, "text": text, "request_id": error.request_id, "details": details}
     return render(request, template, context, status=status)
+
+
+PAGES = {
+    403: ("Not allowed", "Your roles do not allow this page. Ask a team or platform admin if you need it."),
+    404: ("Page not found", "There is no page at this address. Check the link, or start again from the dashboard."),
+    405: ("Not possible here", "This address does not accept that kind of request."),
+    500: ("Something went wrong", "The portal hit an unexpected error. It has been logged; try again in a moment."),
+}
+
+
+def error_page(request: Request, status: int) -> Response:
+    """An error of the UI itself (not of the API) in the portal's layout, with a friendly sentence."""
+    title, text = PAGES.get(status, ("Request refused", "The portal could not handle this request."))
+    template = "_problem.html" if is_htmx(request) else "problem.html"
+    return render(request, template, {"title": title, "text": text, "details": {}}, status=status)
 
 
 def team_cap(request: Request) -> int:

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.support.requirements import need
+from tests.ui.browser.support import Portal
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[3]
@@ -60,12 +62,20 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("nsaas-dev")
     api_port, ui_port = _free_port(), _free_port()
     log = data / "nsaas-dev.log"
-    env = {**os.environ, "NSAAS_DATA_DIR": str(data), "NSAAS_LOG_JSON": "false"}
+    env = {
+        **os.environ,
+        "NSAAS_DATA_DIR": str(data),
+        "NSAAS_LOG_JSON": "false",
+        # A failing namespace gives up after 3 quick attempts, so "failed -> retry" takes seconds.
+        "NSAAS_ENGINES__MAX_ATTEMPTS": "3",
+        "NSAAS_ENGINES__BACKOFF_BASE_SECONDS": "0.2",
+    }
     command = [sys.executable, "-m", "nsaas.cli.main", "dev", "--api-port", str(api_port), "--ui-port", str(ui_port)]
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_until_up([f"http://127.0.0.1:{api_port}/health", f"http://127.0.0.1:{ui_port}/healthz"], process, log)
+        os.environ["NSAAS_TEST_DEV_DATA_DIR"] = str(data)
         yield f"http://127.0.0.1:{ui_port}"
     finally:
         process.send_signal(signal.SIGINT)
@@ -74,6 +84,40 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+class SimulatorFaults:
+    """Switches fault rules of the embedded cluster simulator of ``nsaas dev`` (its ``/_sim/faults``)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        config = yaml.safe_load((data_dir / "kubeconfig.yaml").read_text())
+        self.server = config["clusters"][0]["cluster"]["server"]
+        token = config["users"][0]["user"].get("token", "")
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def fail(self, *, verb: str, resource: str) -> None:
+        rule = {"verb": verb, "resource": resource, "error": "500", "rate": 1}
+        answer = httpx.post(f"{self.server}/_sim/faults", json={"rules": [rule]}, headers=self.headers, verify=False)
+        answer.raise_for_status()
+
+    def clear(self) -> None:
+        httpx.delete(f"{self.server}/_sim/faults", headers=self.headers, verify=False).raise_for_status()
+
+
+@pytest.fixture
+def faults(platform: str) -> Iterator[SimulatorFaults]:
+    switch = SimulatorFaults(Path(os.environ["NSAAS_TEST_DEV_DATA_DIR"]))
+    yield switch
+    switch.clear()
+
+
+@pytest.fixture
+def portal(browser: Browser, platform: str) -> Iterator[Portal]:
+    """Pages per persona; the test fails if any page logged an error or broke its CSP."""
+    opened = Portal(browser, platform)
+    yield opened
+    opened.close()
+    assert opened.console_errors == [], "the pages logged errors or broke their Content-Security-Policy"
 
 
 @pytest.fixture(scope="module")

@@ -7,79 +7,21 @@ page was updated by the SSE stream, not reloaded.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.ui.browser.conftest import ARTIFACTS
+from tests.ui.browser.support import (
+    SLOW,
+    WIDTHS,
+    Portal,
+    assert_not_reloaded,
+    mark_page,
+    request_namespace,
+    unique,
+)
 
 pytestmark = pytest.mark.browser
-SLOW = 30_000
-WIDTHS = (1280, 390)
-
-
-class Portal:
-    def __init__(self, browser: Browser, base_url: str) -> None:
-        self.browser = browser
-        self.base_url = base_url
-        self.csp_violations: list[str] = []
-        self._contexts: list[object] = []
-
-    def page(self, *, width: int = 1280) -> Page:
-        context = self.browser.new_context(base_url=self.base_url, viewport={"width": width, "height": 900})
-        self._contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.on("console", self._console)
-        return page
-
-    def signed_in(self, persona: str, *, width: int = 1280) -> Page:
-        page = self.page(width=width)
-        page.goto("/login")
-        page.locator(f'button[data-persona="{persona}"]').click()
-        expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
-        return page
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text or "Refused to" in message.text:
-            self.csp_violations.append(message.text)
-
-    def close(self) -> None:
-        for context in self._contexts:
-            context.close()  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def portal(browser: Browser, platform: str) -> Iterator[Portal]:
-    opened = Portal(browser, platform)
-    yield opened
-    opened.close()
-    assert opened.csp_violations == [], "the page broke its own Content-Security-Policy"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:6]}"
-
-
-def request_namespace(page: Page, name: str, *, environment: str = "development", tier: str = "small") -> None:
-    page.goto("/request")
-    page.get_by_label("Namespace name").fill(name)
-    page.get_by_label("Environment").select_option(environment)
-    page.get_by_label("Resource tier").select_option(tier)
-    page.get_by_label("monitoring-enhanced").check()
-    expect(page.locator("#preview")).to_contain_text("Valid.")
-    page.get_by_role("button", name="Submit request").click()
-    page.wait_for_url(f"**/namespaces/{name}")
-
-
-def mark_page(page: Page) -> None:
-    page.evaluate("window.nsaasNotReloaded = true")
-
-
-def assert_not_reloaded(page: Page) -> None:
-    assert page.evaluate("window.nsaasNotReloaded === true"), "the page was reloaded instead of updated live"
 
 
 def test_a_developer_requests_a_namespace_sees_it_ready_changes_its_tier_and_decommissions_it(portal: Portal) -> None:

@@ -64,6 +64,17 @@ async def events_after(
     return [rows.event(row) for row in result.mappings()]
 
 
+async def recent_events(
+    conn: AsyncConnection, *, teams: Sequence[str] | None, kinds: Sequence[str], limit: int
+) -> list[records.EventRecord]:
+    """The newest events of ``kinds`` first (the notification bell), limited to ``teams`` unless None."""
+    query = select(E).where(E.c.kind.in_(list(kinds))).order_by(E.c.id.desc()).limit(limit)
+    if teams is not None:
+        query = query.where(E.c.team.in_(list(teams)))
+    result = await conn.execute(query)
+    return [rows.event(row) for row in result.mappings()]
+
+
 async def last_event_id(conn: AsyncConnection) -> int:
     result = await conn.execute(select(func.coalesce(func.max(E.c.id), 0)))
     return int(result.scalar_one())

@@ -202,8 +202,9 @@ class Repository:
         name_contains: str | None = None,
         offset: int = 0,
         limit: int = 50,
+        sort: str | None = None,
     ) -> tuple[list[records.RequestRecord], int]:
-        """A page of requests, newest first, and the total matching the filters.
+        """A page of requests, newest first unless ``sort`` names a key, and the total matching the filters.
 
         ``teams`` is the caller's visibility (None = every team, an empty list = none).
         """
@@ -211,7 +212,7 @@ class Repository:
             teams=teams, team=team, environment=environment, status=status, tier=tier, name_contains=name_contains
         )
         async with self.database.read() as conn:
-            return await requests_sql.page(conn, conditions, offset=offset, limit=limit)
+            return await requests_sql.page(conn, conditions, offset=offset, limit=limit, sort=sort)
 
     async def team_usage(self, team: str, *, exclude_id: str | None = None) -> list[str]:
         """Tier names of the team's live requests (for caps and budgets), oldest first."""
@@ -272,6 +273,13 @@ class Repository:
         """Events with id greater than ``after_id`` (a Last-Event-ID), oldest first."""
         async with self.database.read() as conn:
             return await journal.events_after(conn, after_id=after_id, request_id=request_id, teams=teams, limit=limit)
+
+    async def recent_events(
+        self, *, teams: Sequence[str] | None, kinds: Sequence[str], limit: int = 20
+    ) -> list[records.EventRecord]:
+        """The newest events of ``kinds``, newest first, of ``teams`` (None = every team)."""
+        async with self.database.read() as conn:
+            return await journal.recent_events(conn, teams=teams, kinds=kinds, limit=limit)
 
     async def timeline(self, request_id: str) -> list[records.EventRecord]:
         """Every event of one request, oldest first (empty for an unknown id)."""

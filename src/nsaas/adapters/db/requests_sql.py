@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from nsaas.adapters.db import rows, tables
-from nsaas.domain import errors, lifecycle, records
+from nsaas.domain import errors, lifecycle, records, tiers
 
 R = tables.namespace_requests
 ACTIVE = sorted(s.value for s in lifecycle.ACTIVE)
@@ -65,11 +65,43 @@ def filters(
     return conditions
 
 
+#: Sort keys of a page (the API's ``sort`` names); tier and cost sort by size, not by name.
+_TIER_RANK = case(
+    {name: rank for rank, name in enumerate(tiers.TIER_NAMES)}, value=R.c.tier, else_=len(tiers.TIER_NAMES)
+)
+SORT_KEYS: dict[str, Any] = {
+    "name": R.c.name,
+    "team": R.c.team,
+    "environment": R.c.environment,
+    "tier": _TIER_RANK,
+    "cost": _TIER_RANK,
+    "status": R.c.status,
+    "requestedBy": R.c.requested_by,
+    "createdAt": R.c.created_at,
+    "updatedAt": R.c.updated_at,
+    "expiresAt": R.c.expires_at,
+}
+
+
+def _order(sort: str | None) -> list[Any]:
+    """``name`` ascending, ``-name`` descending; nothing means newest first. Empty values sort last."""
+    if not sort or sort.lstrip("-") not in SORT_KEYS:
+        return [R.c.created_at.desc(), R.c.id.desc()]
+    column = SORT_KEYS[sort.lstrip("-")]
+    ordered = column.desc() if sort.startswith("-") else column.asc()
+    return [ordered.nulls_last(), R.c.created_at.desc(), R.c.id.desc()]
+
+
 async def page(
-    conn: AsyncConnection, conditions: list[ColumnElement[bool]], *, offset: int, limit: int
+    conn: AsyncConnection,
+    conditions: list[ColumnElement[bool]],
+    *,
+    offset: int,
+    limit: int,
+    sort: str | None = None,
 ) -> tuple[list[records.RequestRecord], int]:
     total = await conn.execute(select(func.count()).select_from(R).where(*conditions))
-    query = select(R).where(*conditions).order_by(R.c.created_at.desc(), R.c.id.desc()).offset(offset).limit(limit)
+    query = select(R).where(*conditions).order_by(*_order(sort)).offset(offset).limit(limit)
     found = await conn.execute(query)
     return [rows.request(row) for row in found.mappings()], int(total.scalar_one())
 

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Body, Header, Query, Response, status
 from nsaas.api import schemas
 from nsaas.api.deps import CallerDep, RuntimeDep
 from nsaas.bundle import render
-from nsaas.domain import cost, errors, lifecycle, records
+from nsaas.domain import actions, cost, errors, failures, lifecycle, records
 
 router = APIRouter(prefix="/api/platform/namespaces", tags=["namespaces"], responses=schemas.ERRORS)
+SORT_PATTERN = "^-?(name|team|environment|tier|cost|status|requestedBy|createdAt|updatedAt|expiresAt)$"
 
 REQUEST_BODY = {
     "requestBody": {
@@ -134,6 +135,7 @@ async def list_namespaces(
     include_ended: Annotated[bool, Query(alias="includeEnded")] = False,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    sort: Annotated[str | None, Query(pattern=SORT_PATTERN, description="a key, '-' first for descending")] = None,
 ) -> dict[str, Any]:
     """Admins and platform viewers see every team; everyone else sees only their teams ("my namespaces")."""
     return schemas.ok(
@@ -148,6 +150,7 @@ async def list_namespaces(
             include_ended=include_ended,
             offset=offset,
             limit=limit,
+            sort=sort,
         )
     )
 
@@ -164,6 +167,7 @@ async def _page(
     include_ended: bool,
     offset: int,
     limit: int,
+    sort: str | None = None,
 ) -> dict[str, Any]:
     teams = rt.requests.visible_teams(who)
     if status is not None and status not in {s.value for s in lifecycle.Status}:
@@ -182,6 +186,7 @@ async def _page(
         name_contains=q,
         offset=offset,
         limit=limit,
+        sort=sort,
     )
     return {"items": [schemas.summary(r) for r in items], "total": total, "offset": offset, "limit": limit}
 
@@ -219,7 +224,27 @@ async def namespace_detail(rt: RuntimeDep, who: CallerDep, name: str, response: 
     response.headers["ETag"] = _etag(record)
     detail = await rt.inspector.detail(record, summary=schemas.summary(record))
     detail["timeline"] = [schemas.event(e) for e in detail["timeline"]]
+    detail.update(_state_facts(rt, who, record))
     return schemas.ok(detail)
+
+
+def _state_facts(rt: RuntimeDep, who: CallerDep, record: records.RequestRecord) -> dict[str, Any]:
+    """What a client needs to present the state: attempts, the root cause, and the caller's actions."""
+    subject = actions.Subject(
+        team=record.team,
+        environment=record.environment,
+        status=record.status,
+        requested_by=record.requested_by,
+        attempts=record.attempts,
+    )
+    found = actions.for_caller(who.principal, subject, protect_production=rt.settings.policy.protect_production)
+    return {
+        "attempts": record.attempts,
+        "maxAttempts": rt.settings.engines.max_attempts,
+        "rootCause": failures.root_cause(record.last_error),
+        "allowedActions": list(found.allowed),
+        "deniedActions": dict(found.denied),
+    }
 
 
 @router.patch("/{name}", response_model=schemas.Envelope[schemas.NamespaceSummary], openapi_extra=PATCH_BODY)

@@ -28,6 +28,8 @@ from nsaas.ui import auth, platform_api, progress, state
 
 router = APIRouter()
 HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+#: A status event in one of these may be a namespace an open list does not show yet: the list reloads.
+NEW_ROW_STATUSES = frozenset({"pending-approval", "provisioning"})
 
 
 def frame(event: str, html: str, *, event_id: str | None = None) -> str:
@@ -47,15 +49,21 @@ def _render(request: Request, template: str, **context: Any) -> str:
 class NamespaceFramer:
     """Turns one namespace's events into frames; remembers the action group to reload actions only on change."""
 
-    def __init__(self, status: str) -> None:
+    def __init__(self, status: str, *, approval: bool = True) -> None:
         self.group = progress.action_group(status)
+        self.approval = approval or status == "pending-approval"
 
     def __call__(self, request: Request, event: dict[str, Any], event_id: str | None) -> list[str]:
         frames = [frame("timeline", _render(request, "_event.html", event=event), event_id=event_id)]
         status = event.get("status")
         if event.get("kind") == "status" and status:
             frames.append(frame("badge", _render(request, "_badge.html", status=status)))
-            frames.append(frame("progress", _render(request, "_progress.html", stages=progress.stages(str(status)))))
+            frames.append(
+                frame(
+                    "progress",
+                    _render(request, "_progress.html", stages=progress.stages(str(status), approval=self.approval)),
+                )
+            )
             frames.append(frame("refresh", "1"))
             group = progress.action_group(str(status))
             if group != self.group:
@@ -68,7 +76,10 @@ def list_frames(request: Request, event: dict[str, Any], event_id: str | None) -
     if event.get("kind") != "status" or not event.get("namespace") or not event.get("status"):
         return []
     html = _render(request, "_badge.html", status=event["status"])
-    return [frame(f"ns-{event['namespace']}", html, event_id=event_id)]
+    frames = [frame(f"ns-{event['namespace']}", html, event_id=event_id)]
+    if event["status"] in NEW_ROW_STATUSES:
+        frames.append(frame("listchange", str(markupsafe.escape(event["namespace"]))))
+    return frames
 
 
 async def _relay(
@@ -96,7 +107,8 @@ def _resume(request: Request) -> str | None:
 
 @router.get("/live/namespaces/{name}")
 async def namespace_stream(request: Request, api: auth.ApiDep, name: str) -> Response:
-    framer = NamespaceFramer(request.query_params.get("status", ""))
+    query = request.query_params
+    framer = NamespaceFramer(query.get("status", ""), approval=query.get("approval", "1") != "0")
     stream = _relay(request, api, f"/namespaces/{name}/events", resume=_resume(request), to_frames=framer)
     return StreamingResponse(stream, media_type="text/event-stream", headers=HEADERS)
 

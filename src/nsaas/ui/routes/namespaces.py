@@ -12,12 +12,26 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from nsaas.domain import lifecycle, requests, tiers
-from nsaas.ui import auth, platform_api, progress, views
+from nsaas.domain import cost, lifecycle, requests, tiers
+from nsaas.ui import auth, filters, platform_api, progress, state, views
 
 router = APIRouter()
 PAGE = 25
 FILTERS = ("q", "team", "environment", "status", "tier")
+#: Columns of the list: (sort key, heading); every one sorts on the server, across all pages.
+COLUMNS = (
+    ("name", "Namespace"),
+    ("team", "Team"),
+    ("requestedBy", "Owner"),
+    ("environment", "Environment"),
+    ("cost", "Cost / month"),
+    ("status", "Status"),
+    ("expiresAt", "Expires"),
+    ("createdAt", "Age"),
+)
+SORTS = frozenset(key for key, _ in COLUMNS)
+#: A namespace expiring within this many days is flagged in lists and on its page.
+EXPIRY_WARNING_DAYS = 7
 
 
 def _filters(request: Request) -> dict[str, str]:
@@ -32,11 +46,19 @@ async def namespace_list(
     ended: Annotated[bool, Query()] = False,
 ) -> Response:
     chosen = _filters(request)
+    sort = request.query_params.get("sort", "")
+    sort = sort if sort.lstrip("-") in SORTS else ""
     params: dict[str, Any] = {**chosen, "includeEnded": "true" if ended else None, "offset": offset, "limit": PAGE}
-    page = (await api.get("/namespaces", params=params)).data
+    page = (await api.get("/namespaces", params={**params, "sort": sort or None})).data
+    prices = state.of(request).settings.pricing
+    for item in page.get("items") or []:
+        item["monthlyCost"] = cost.estimate(str(item.get("tier")), prices=prices).to_api()
+        item["expiresSoon"] = filters.expires_within(item.get("expiresAt"), days=EXPIRY_WARNING_DAYS)
     context = {
         "page": page,
         "filters": chosen,
+        "sort": sort,
+        "columns": COLUMNS,
         "ended": ended,
         "statuses": [s.value for s in lifecycle.Status],
         "environments": requests.ENVIRONMENTS,
@@ -57,10 +79,12 @@ async def _detail_context(api: platform_api.PlatformApi, name: str) -> dict[str,
         "manifests": manifests,
         "timeline": list(reversed(timeline)),
         "after": max((int(e.get("id", 0)) for e in timeline), default=0),
-        "stages": progress.stages(str(detail.get("status"))),
+        "stages": progress.stages(str(detail.get("status")), approval=progress.needed_approval(detail)),
+        "approval": progress.needed_approval(detail),
         "tiers": [tiers.get(t) for t in tiers.TIER_NAMES],
         "features": requests.FEATURES,
-        "changeable": detail.get("status") in progress.CHANGEABLE,
+        "allowed": set(detail.get("allowedActions") or ()),
+        "denied": dict(detail.get("deniedActions") or {}),
     }
 
 
@@ -92,6 +116,17 @@ async def _detail(
 @router.get("/namespaces/{name}")
 async def namespace_detail(request: Request, api: auth.ApiDep, name: str) -> Response:
     return await _detail(request, api, name)
+
+
+@router.get("/namespaces/{name}/manifests.yaml")
+async def manifests_download(request: Request, api: auth.ApiDep, name: str) -> Response:
+    """The rendered bundle as a YAML file to save (``kubectl apply -f`` works on it)."""
+    try:
+        text = await api.text(f"/namespaces/{name}/manifests", params={"format": "yaml"})
+    except platform_api.ApiError as error:
+        return views.problem(request, error, what="namespace")
+    disposition = f'attachment; filename="{name}.yaml"'
+    return Response(text, media_type="application/yaml", headers={"Content-Disposition": disposition})
 
 
 @router.get("/namespaces/{name}/overview")
@@ -148,8 +183,8 @@ async def _changed(
         if error.status == 412:
             views.flash(request, "Someone changed this namespace since you loaded the page. Review it and try again.")
             return RedirectResponse(f"/namespaces/{name}", status_code=303)
-        if error.status in (400, 409, 422):
-            found = error.details or {"form": error.message}
+        if error.status in (400, 403, 409, 422):
+            found = error.details if error.status != 403 and error.details else {"form": error.message}
             return await _detail(request, api, name, errors=found, status=error.status)
         raise
     views.flash(request, done)
@@ -163,7 +198,12 @@ async def change(
     name: str,
     resourceTier: Annotated[str, Form()],
 ) -> Response:
-    features = [str(v) for v in (await request.form()).getlist("features")]
+    form = await request.form()
+    features = [str(v) for v in form.getlist("features")]
+    tier, _, before = str(form.get("base") or "").partition("|")
+    if (tier, sorted(filter(None, before.split(",")))) == (resourceTier, sorted(features)):
+        views.flash(request, "Nothing to apply: the tier and features are already as chosen.")
+        return RedirectResponse(f"/namespaces/{name}", status_code=303)
     body = {"resourceTier": resourceTier, "features": features}
     done = "Change submitted: the namespace is updating."
     return await _changed(request, api, name, body=body, done=done, form="change")
@@ -193,6 +233,20 @@ async def decommission(
             return await _detail(request, api, name, errors={"confirm": error.message}, status=error.status)
         raise
     views.flash(request, f"Decommissioning {name}.")
+    return RedirectResponse(f"/namespaces/{name}", status_code=303)
+
+
+@router.post("/namespaces/{name}/retry")
+async def retry(request: Request, api: auth.ApiDep, name: str) -> Response:
+    """Try a failed namespace again now, with a fresh attempt budget."""
+    try:
+        await api.post(f"/namespaces/{name}/retry")
+    except platform_api.ApiError as error:
+        if error.status not in (403, 409):
+            raise
+        views.flash(request, f"Could not retry {name}: {error.message}")
+        return RedirectResponse(f"/namespaces/{name}", status_code=303)
+    views.flash(request, f"Retrying {name} now.")
     return RedirectResponse(f"/namespaces/{name}", status_code=303)
 
 
