@@ -76,3 +76,18 @@ async def test_the_list_sorts_by_any_column_across_pages(platform: Platform) -> 
     assert [i["tier"] for i in by_cost.json()["data"]["items"]] == ["large", "medium", "micro"]
     refused = await platform.call("GET", "/namespaces", params={"sort": "password"})
     assert refused.status_code == 400
+
+
+async def test_audit_facets_list_what_occurs_and_the_team_filter_keeps_one_teams_records(platform: Platform) -> None:
+    name = unique("aud")
+    await platform.call("POST", "/namespaces/request", json=platform.body(name))
+    facets = (await platform.call("GET", "/audit/facets", persona="platform-admin")).json()["data"]
+    assert "namespace.request" in facets["actions"]
+    assert "dev:team-a-developer" in facets["actors"]
+    assert "team-a" in facets["teams"]
+    mine = await platform.call("GET", "/audit", params={"team": "team-a", "target": name}, persona="platform-admin")
+    theirs = await platform.call("GET", "/audit", params={"team": "team-b", "target": name}, persona="platform-admin")
+    assert mine.json()["data"]["total"] == 1
+    assert theirs.json()["data"]["total"] == 0
+    refused = await platform.call("GET", "/audit/facets", persona="team-a-developer")
+    assert refused.status_code == 403

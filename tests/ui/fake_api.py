@@ -97,6 +97,7 @@ class FakeApi:
         self.requests: list[httpx.Request] = []
         self.events: list[dict[str, Any]] = [event(1, "alpha", "provisioning", "accepted")]
         self.down = False
+        self.audit_queries: list[dict[str, str]] = []
 
     def calls(self, method: str, path_part: str) -> list[httpx.Request]:
         return [r for r in self.requests if r.method == method and path_part in r.url.path]
@@ -134,6 +135,7 @@ class FakeApi:
             (r"/catalog/categories", "GET", lambda *_: ok(catalog.categories())),
             (r"/analytics/(usage|dashboard|costs|resources)", "GET", self.analytics),
             (r"/audit", "GET", self.audit),
+            (r"/audit/facets", "GET", self.audit_facets),
         ]
 
     @staticmethod
@@ -354,6 +356,12 @@ class FakeApi:
         }
         return ok(data[which])
 
+    def audit_facets(self, request: httpx.Request, roles: frozenset[str]) -> httpx.Response:
+        if not roles & {"platform:admin", "security:admin"}:
+            return fail(403, "forbidden", "the audit log is for platform and security admins")
+        facets = {"actions": ["namespace.request", "namespace.update"], "actors": ["dev:a"], "teams": ["team-a"]}
+        return ok(facets)
+
     def audit(self, request: httpx.Request, roles: frozenset[str]) -> httpx.Response:
         if not roles & {"platform:admin", "security:admin"}:
             return fail(403, "forbidden", "the audit log is for platform and security admins")
@@ -362,15 +370,16 @@ class FakeApi:
             "at": NOW,
             "actor": "dev:team-a-developer",
             "roles": [],
-            "action": "namespace.request",
+            "action": "namespace.update",
             "targetType": "namespace",
             "target": "alpha",
-            "before": None,
-            "after": None,
+            "before": {"resourceTier": "small", "team": "team-a", "digest": "sha256:" + "a" * 64},
+            "after": {"resourceTier": "medium", "team": "team-a", "digest": "sha256:" + "b" * 64},
             "correlationId": None,
             "sourceIp": "127.0.0.1",
             "userAgent": "x",
             "outcome": "success",
             "detail": None,
         }
+        self.audit_queries.append(dict(request.url.params))
         return ok({"items": [item], "total": 1, "offset": 0, "limit": 50})

@@ -242,3 +242,35 @@ async def test_an_unreachable_api_reads_as_unavailable_not_as_a_crash(
     answer = await ui.get("/namespaces")
     assert answer.status_code == 503
     assert "Platform API unavailable" in answer.text
+
+
+async def test_audit_filters_offer_the_values_that_occur_and_a_record_shows_what_changed(
+    ui: httpx.AsyncClient, sign_in: SignIn, api: fake_api.FakeApi
+) -> None:
+    await sign_in("platform-admin")
+    page = await ui.get("/audit", params={"action": "namespace.update", "team": "team-a", "until": "2025-01-31"})
+    assert '<option value="namespace.update" selected>' in page.text
+    assert '<select id="a-team" name="team">' in page.text
+    assert "<dt>resourceTier</dt>" in page.text
+    assert "small</span>" in page.text
+    assert "medium</span>" in page.text
+    assert "<dt>team</dt>" not in page.text  # unchanged keys are not listed
+    assert "2 changes" in page.text
+    # "To" is a day the reader includes: the API gets the next midnight.
+    assert api.audit_queries[-1]["until"] == "2025-02-01"
+    assert api.audit_queries[-1]["team"] == "team-a"
+    assert 'href="/audit/export.csv?' in page.text
+
+
+async def test_the_audit_export_is_a_csv_of_the_filtered_records(
+    ui: httpx.AsyncClient, sign_in: SignIn, api: fake_api.FakeApi
+) -> None:
+    await sign_in("platform-admin")
+    answer = await ui.get("/audit/export.csv", params={"outcome": "success"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert "attachment" in answer.headers["content-disposition"]
+    lines = answer.text.strip().splitlines()
+    assert lines[0].startswith("at,actor,roles,action")
+    assert "namespace.update" in lines[1]
+    assert api.audit_queries[-1]["outcome"] == "success"

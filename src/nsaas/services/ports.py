@@ -146,7 +146,10 @@ class AuditLog(Protocol):
         until: datetime | None = None,
         offset: int = 0,
         limit: int = 50,
+        team: str | None = None,
     ) -> tuple[list[records.AuditRecord], int]: ...
+
+    async def audit_facets(self) -> dict[str, list[str]]: ...
 
 
 class IdempotencyStore(Protocol):

@@ -24,6 +24,9 @@ EVENT_ORDER_LOCK = 0x6E73616173657674
 
 E = tables.status_events
 A = tables.audit_records
+R = tables.namespace_requests
+#: At most this many choices per audit filter.
+FACET_LIMIT = 500
 
 
 async def insert_event(
@@ -96,12 +99,16 @@ async def list_audit(
     until: datetime | None,
     offset: int,
     limit: int,
+    team: str | None = None,
 ) -> tuple[list[records.AuditRecord], int]:
     conditions = [
         column == value
         for column, value in ((A.c.actor, actor), (A.c.action, action), (A.c.target, target), (A.c.outcome, outcome))
         if value is not None
     ]
+    if team is not None:
+        # Audit records name their namespace; its team is the request's.
+        conditions.append(A.c.target.in_(select(R.c.name).where(R.c.team == team)))
     if since is not None:
         conditions.append(A.c.at >= since)
     if until is not None:
@@ -109,3 +116,12 @@ async def list_audit(
     total = await conn.execute(select(func.count()).select_from(A).where(*conditions))
     page = await conn.execute(select(A).where(*conditions).order_by(A.c.id.desc()).offset(offset).limit(limit))
     return [rows.audit(row) for row in page.mappings()], int(total.scalar_one())
+
+
+async def audit_facets(conn: AsyncConnection) -> dict[str, list[str]]:
+    """The values the audit log's filters can choose from: actions, actors and teams that occur."""
+    facets: dict[str, list[str]] = {}
+    for key, column in (("actions", A.c.action), ("actors", A.c.actor), ("teams", R.c.team)):
+        found = await conn.execute(select(column).distinct().order_by(column).limit(FACET_LIMIT))
+        facets[key] = [str(value) for value in found.scalars()]
+    return facets

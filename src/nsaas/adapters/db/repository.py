@@ -310,6 +310,7 @@ class Repository:
         until: datetime | None = None,
         offset: int = 0,
         limit: int = 50,
+        team: str | None = None,
     ) -> tuple[list[records.AuditRecord], int]:
         """A page of audit records, newest first, and the total; ``since`` inclusive, ``until`` exclusive."""
         async with self.database.read() as conn:
@@ -323,7 +324,13 @@ class Repository:
                 until=until,
                 offset=offset,
                 limit=limit,
+                team=team,
             )
+
+    async def audit_facets(self) -> dict[str, list[str]]:
+        """Actions, actors and teams that occur: the choices of the audit log's filters."""
+        async with self.database.read() as conn:
+            return await journal.audit_facets(conn)
 
     # -- idempotency ------------------------------------------------------------------------
 

@@ -32,10 +32,9 @@ async def audit_log(
     until: datetime | None = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    team: Annotated[str | None, Query(max_length=32, description="records about this team's namespaces")] = None,
 ) -> dict[str, Any]:
-    if not principal.can_read_audit:
-        metrics.AUTHZ_DENIALS.labels("audit").inc()
-        raise errors.PermissionDenied("the audit log is for platform and security admins", details={"role": "admin"})
+    _require_audit_reader(principal)
     since, until = (_utc(t) for t in (since, until))
     items, total = await rt.repo.list_audit(
         actor=actor,
@@ -46,5 +45,19 @@ async def audit_log(
         until=until,
         offset=offset,
         limit=limit,
+        team=team,
     )
     return schemas.ok({"items": [schemas.audit(a) for a in items], "total": total, "offset": offset, "limit": limit})
+
+
+@router.get("/audit/facets", response_model=schemas.Envelope[dict[str, list[str]]])
+async def audit_facets(rt: RuntimeDep, principal: PrincipalDep) -> dict[str, Any]:
+    """The actions, actors and teams that occur in the log: the choices of its filters."""
+    _require_audit_reader(principal)
+    return schemas.ok(await rt.repo.audit_facets())
+
+
+def _require_audit_reader(principal: PrincipalDep) -> None:
+    if not principal.can_read_audit:
+        metrics.AUTHZ_DENIALS.labels("audit").inc()
+        raise errors.PermissionDenied("the audit log is for platform and security admins", details={"role": "admin"})
