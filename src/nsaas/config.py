@@ -183,6 +183,21 @@ class UiSettings(BaseModel):
     api_scope: str = ""
 
 
+class NotificationSettings(BaseModel):
+    """The notifier (runs with the reconciler): outbound webhooks of each team's channels."""
+
+    enabled: bool = True
+    poll_seconds: float = Field(default=2.0, gt=0)
+    batch_size: int = Field(default=20, ge=1, le=500)
+    lease_seconds: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base_seconds: float = Field(default=2.0, gt=0)
+    backoff_max_seconds: float = Field(default=900.0, gt=0)
+    timeout_seconds: float = Field(default=5.0, gt=0)
+    #: Webhook URLs must be https; plain http is accepted in dev mode or when this is true.
+    allow_http: bool = False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NSAAS_", env_nested_delimiter="__", extra="ignore", frozen=False)
 
@@ -203,6 +218,7 @@ class Settings(BaseSettings):
     bundle: BundleSettings = Field(default_factory=BundleSettings)
     pricing: PricingSettings = Field(default_factory=PricingSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
     @property
     def dev_mode(self) -> bool:

@@ -17,14 +17,16 @@ import structlog
 from sqlalchemy import text
 
 from nsaas import config, metrics
+from nsaas.adapters import webhook
 from nsaas.adapters.auth import authenticator as auth
 from nsaas.adapters.db import database as db
+from nsaas.adapters.db import outbox as outbox_db
 from nsaas.adapters.db import repository
 from nsaas.adapters.events import memory, postgres
 from nsaas.adapters.kube import cluster as kube
 from nsaas.reconcile import loop as reconciler
 from nsaas.reconcile import selftest
-from nsaas.services import analytics, inspect
+from nsaas.services import analytics, inspect, notifier
 from nsaas.services import requests as request_service
 
 log = structlog.get_logger("nsaas.runtime")
@@ -49,6 +51,9 @@ class Runtime:
     reconciler: reconciler.Reconciler
     analytics: analytics.Analytics
     selftest: selftest.SelfTest
+    outbox: outbox_db.Outbox
+    notifier: notifier.Notifier
+    webhooks: webhook.WebhookSender
     version: str = VERSION
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _gauges_at: float = 0.0
@@ -58,6 +63,8 @@ class Runtime:
         await self.bus.start()
         if worker:
             self._tasks.append(asyncio.create_task(self.reconciler.run(), name="nsaas-reconciler"))
+            if self.settings.notifications.enabled:
+                self._tasks.append(asyncio.create_task(self.notifier.run(), name="nsaas-notifier"))
 
     def reconciler_status(self) -> dict[str, Any]:
         return self.reconciler.status()
@@ -105,6 +112,7 @@ class Runtime:
                 await task
         self._tasks.clear()
         await self.authenticator.aclose()
+        await self.webhooks.aclose()
         await self.cluster.aclose()
         await self.bus.aclose()
         await self.database.dispose()
@@ -129,6 +137,8 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
     bus = postgres.for_url(url)
     requests = request_service.RequestService(settings=settings, repo=repo, cluster=cluster, bus=bus)
     worker = reconciler.Reconciler(settings=settings, repo=repo, cluster=cluster, bus=bus)
+    outbox = outbox_db.Outbox(database)
+    webhooks = webhook.WebhookSender(timeout_seconds=settings.notifications.timeout_seconds)
     metrics.BUILD_INFO.labels(VERSION, component).set(1)
     return Runtime(
         settings=settings,
@@ -143,4 +153,7 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
         reconciler=worker,
         analytics=analytics.Analytics(settings=settings, repo=repo),
         selftest=selftest.SelfTest(settings=settings, cluster=cluster),
+        outbox=outbox,
+        notifier=notifier.Notifier(settings=settings, outbox=outbox, sender=webhooks),
+        webhooks=webhooks,
     )

@@ -46,7 +46,8 @@ def test_nsaas_db_upgrade_creates_the_schema_in_a_fresh_data_directory(
         version = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
     conn.close()
     assert {"namespace_requests", "status_events", "audit_records", "idempotency_keys"} <= found
-    assert (journal, version) == ("wal", "0001")
+    assert {"notification_channels", "notification_outbox", "notification_cursor"} <= found
+    assert (journal, version) == ("wal", "0003_15")
 
 
 def test_nsaas_db_upgrade_reports_an_unreachable_database_without_a_traceback(

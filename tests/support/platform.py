@@ -126,6 +126,7 @@ async def running_platform(
                 await _cleanup(plat)
     finally:
         await rt.authenticator.aclose()
+        await rt.webhooks.aclose()
         await rt.cluster.aclose()
         await rt.bus.aclose()
 

@@ -269,3 +269,27 @@ def _favicon(page: Page) -> int:
 def test_the_favicon_exists(portal: Portal) -> None:
     page = portal.page()
     assert _favicon(page) == 200
+
+
+def test_a_team_admin_adds_a_webhook_channel_and_its_secret_path_is_not_shown(portal: Portal) -> None:
+    page = portal.signed_in("team-a-admin")
+    page.get_by_role("link", name="Notifications").click()
+    page.get_by_role("button", name="Add channel").click()
+    expect(page.locator("#err-n-name")).to_contain_text("characters")
+    expect(page.get_by_label("Name")).to_have_attribute("aria-invalid", "true")
+    name = unique("ops")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Webhook URL").fill("https://hooks.example.test/services/T000/B000/secret")
+    page.get_by_label("Payload format").select_option("slack")
+    page.get_by_label("Expires soon").uncheck()
+    page.get_by_role("button", name="Add channel").click()
+    expect(page.locator(".flash")).to_contain_text(f"Channel {name} added")
+    channel = page.locator("li.channel", has_text=name)
+    expect(channel).to_contain_text("https://hooks.example.test/…")
+    expect(channel).not_to_contain_text("secret")
+    expect(channel).not_to_contain_text("Expires soon")
+    developer = portal.signed_in("team-a-developer")
+    developer.goto("/settings/notifications")
+    expect(developer.locator("li.channel", has_text=name)).to_be_visible()
+    expect(developer.get_by_role("button", name=f"Remove {name}")).to_have_count(0)
+    expect(developer.get_by_role("button", name="Add channel")).to_have_count(0)

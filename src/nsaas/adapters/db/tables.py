@@ -146,3 +146,46 @@ idempotency_keys = Table(
     PrimaryKeyConstraint("owner", "key"),
     Index("ix_idempotency_keys_created_at", "created_at"),
 )
+
+# -- notifications (issue 15): per-team webhook channels, the delivery outbox and its cursor --------
+
+notification_channels = Table(
+    "notification_channels",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("team", String(32), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("events", types.Json, nullable=False),
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", types.UtcDateTime(), nullable=False),
+    Index("ix_notification_channels_team", "team"),
+)
+
+notification_outbox = Table(
+    "notification_outbox",
+    metadata,
+    Column("id", types.BigId, primary_key=True, autoincrement=True),
+    # event id and channel id: the same happening is queued once per channel, whoever queues it.
+    Column("dedup_key", String(100), nullable=False, unique=True),
+    Column("channel_id", String(36), nullable=False),
+    Column("event_type", String(32), nullable=False),
+    Column("payload", types.Json, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", types.UtcDateTime(), nullable=True),
+    Column("delivered_at", types.UtcDateTime(), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", types.UtcDateTime(), nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at", types.UtcDateTime(), nullable=True),
+    Index("ix_notification_outbox_due", "next_attempt_at"),
+    sqlite_autoincrement=True,
+)
+
+notification_cursor = Table(
+    "notification_cursor",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("last_event_id", types.BigId, nullable=False),
+)
