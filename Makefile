@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint types contracts ci bootstrap golden bench clean postgres browser
+.PHONY: run test lint types contracts ci bootstrap golden bench clean postgres browser screenshots
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -41,6 +41,11 @@ contracts: bootstrap
 ## make ci: lint, types, import contracts and the full suite, PostgreSQL and browser tests required
 ci: bootstrap lint types contracts
 	NSAAS_REQUIRE_POSTGRES=1 NSAAS_REQUIRE_BROWSER=1 NSAAS_REQUIRE_KUBECTL=1 NSAAS_REQUIRE_PROMTOOL=1 $(BIN)/pytest -q -p no:cacheprovider
+
+## make screenshots: every page state at 1280 and 390 px in light and dark mode, with axe-core run on
+## each; PNGs in test-artifacts/ui/screenshots, axe results in test-artifacts/ui/axe (both git-ignored)
+screenshots: bootstrap
+	NSAAS_REQUIRE_BROWSER=1 $(BIN)/pytest -q -s -p no:cacheprovider tests/ui/browser/test_accessibility.py
 
 golden: bootstrap
 	NSAAS_REGENERATE_GOLDEN=1 $(BIN)/pytest -q tests/golden

@@ -40,3 +40,8 @@ def test_a_retry_warning_keeps_its_attempt_and_its_delay() -> None:
     assert failures.root_cause(message) == (
         "attempt 3 failed: Namespace/d: 500 boom (1 more object skipped because of it); retrying in 4.0s"
     )
+
+
+def test_a_cause_that_repeats_its_objects_name_names_it_once() -> None:
+    message = "apply failed: Namespace/x: Namespace/x: an error on the server; Role/x/r: skipped: namespace x"
+    assert failures.root_cause(message) == "Namespace/x: an error on the server (1 more object skipped because of it)"

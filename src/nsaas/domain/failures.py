@@ -33,11 +33,17 @@ def root_cause(message: str | None) -> str | None:
     clauses = [c.strip() for c in rest.split("; ") if c.strip()]
     causes = [c for c in clauses if not _is_skipped(c)]
     skipped = len(clauses) - len(causes)
-    first = causes[0] if causes else (clauses[0] if clauses else text)
+    first = _without_repeated_key(causes[0] if causes else (clauses[0] if clauses else text))
     held = f" ({skipped} more object{'s' if skipped != 1 else ''} skipped because of it)" if skipped and causes else ""
     extra = len(causes) - 1
     more = f" (and {extra} more failure{'s' if extra != 1 else ''})" if extra > 0 else ""
     return _one_line(f"{lead}{first}{more}{held}{then}")
+
+
+def _without_repeated_key(clause: str) -> str:
+    """``Namespace/x: Namespace/x: why`` (the client's message names the object too) reads ``Namespace/x: why``."""
+    key, _, why = clause.partition(": ")
+    return f"{key}: {why.removeprefix(key + ': ')}" if why else clause
 
 
 def _is_skipped(clause: str) -> bool:

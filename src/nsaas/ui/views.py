@@ -22,7 +22,7 @@ NAV = (
     ("/approvals", "Approvals", "approver"),
     ("/analytics", "Analytics", None),
     ("/audit", "Audit log", "audit"),
-    ("/settings/notifications", "Notifications", None),
+    ("/settings/notifications", "Settings", None),
 )
 
 

@@ -8,12 +8,10 @@ page was updated by the SSE stream, not reloaded.
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.ui.browser.conftest import ARTIFACTS
 from tests.ui.browser.support import (
     SLOW,
-    WIDTHS,
     Portal,
     assert_not_reloaded,
     mark_page,
@@ -105,44 +103,3 @@ def test_another_teams_namespace_is_not_reachable_by_url(portal: Portal) -> None
     expect(stranger.get_by_role("heading", level=1)).to_have_text("Not found")
     stranger.goto("/namespaces")
     expect(stranger.locator("#ns-table")).not_to_contain_text(name)
-
-
-PAGES = (
-    ("dashboard", "/"),
-    ("namespaces", "/namespaces"),
-    ("namespace-detail", None),
-    ("request", "/request?template=basic-web-app"),
-    ("catalog", "/catalog"),
-    ("approvals", "/approvals"),
-    ("analytics", "/analytics"),
-    ("audit", "/audit"),
-)
-
-
-@pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_fits_the_screen_and_is_saved_as_a_screenshot(portal: Portal, width: int) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    setup = portal.signed_in("team-a-developer")
-    name = unique("shot")
-    request_namespace(setup, name)
-    expect(setup.locator("#status-badge")).to_have_text("ready", timeout=SLOW)
-
-    login = portal.page(width=width)
-    login.goto("/login")
-    _check_and_save(login, "login", width)
-    page = portal.signed_in("platform-admin", width=width)
-    for label, path in PAGES:
-        page.goto(path or f"/namespaces/{name}")
-        if label == "analytics":
-            page.wait_for_function("document.querySelectorAll('canvas[data-chart]').length > 0")
-        if label == "request":
-            page.get_by_label("Namespace name").fill("screenshot-demo")
-            page.get_by_label("Team").fill("team-a")
-            expect(page.locator("#preview")).to_contain_text("Valid.")
-        _check_and_save(page, label, width)
-
-
-def _check_and_save(page: Page, label: str, width: int) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{label}-{width}.png"), full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"{label} at {width}px is {overflow}px wider than the screen"

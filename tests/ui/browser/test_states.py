@@ -273,7 +273,7 @@ def test_the_favicon_exists(portal: Portal) -> None:
 
 def test_a_team_admin_adds_a_webhook_channel_and_its_secret_path_is_not_shown(portal: Portal) -> None:
     page = portal.signed_in("team-a-admin")
-    page.get_by_role("link", name="Notifications").click()
+    page.get_by_role("link", name="Settings").click()
     page.get_by_role("button", name="Add channel").click()
     expect(page.locator("#err-n-name")).to_contain_text("characters")
     expect(page.get_by_label("Name")).to_have_attribute("aria-invalid", "true")
