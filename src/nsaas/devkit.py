@@ -15,6 +15,10 @@ import yaml
 
 from nsaas import config
 from nsaas.services import ports
+from nsaas.sim import server as sim_server
+
+#: Where ``nsaas dev`` keeps the embedded cluster's objects between runs (under ``NSAAS_DATA_DIR``).
+CLUSTER_STATE_FILE = "cluster-state.json"
 
 #: In a checkout the templates are read from ``deploy/``; an installed wheel ships a copy in the package.
 TEMPLATE_DIRS = (
@@ -58,3 +62,8 @@ async def bootstrap_cluster(cluster: ports.Cluster, settings: config.Settings) -
     for template in workflow_templates():
         template["metadata"]["namespace"] = namespace
         await cluster.apply_object(manifest=template)
+
+
+def persistent_simulator(data_dir: Path) -> sim_server.Simulator:
+    """The embedded cluster of ``nsaas dev``: its objects survive a restart, like a real cluster's."""
+    return sim_server.Simulator(state_file=data_dir / CLUSTER_STATE_FILE)

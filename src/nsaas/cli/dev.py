@@ -19,7 +19,6 @@ import uvicorn
 from nsaas import config, devkit, logs, runtime
 from nsaas.adapters.auth import dev as dev_auth
 from nsaas.api import app as api_app
-from nsaas.sim import server as sim_server
 
 
 def register(app: typer.Typer) -> None:
@@ -43,7 +42,7 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
     base = config.Settings()
     data_dir = base.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    simulator = sim_server.Simulator()
+    simulator = devkit.persistent_simulator(data_dir)
     await simulator.start()
     kubeconfig = simulator.write_kubeconfig(data_dir / "kubeconfig.yaml")
     settings = config.Settings(
