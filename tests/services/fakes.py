@@ -305,6 +305,9 @@ class Store:
         self.purges += 1
         return 0
 
+    async def ping(self) -> None:
+        return None
+
 
 @dataclass
 class Namespace:
