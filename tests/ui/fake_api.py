@@ -127,6 +127,7 @@ class FakeApi:
             (r"/namespaces/([a-z0-9-]+)", "PATCH", self.patch),
             (r"/namespaces/([a-z0-9-]+)", "DELETE", self.decommission),
             (r"/namespaces/([a-z0-9-]+)/manifests", "GET", self.manifests),
+            (r"/namespaces/([a-z0-9-]+)/access", "GET", self.access),
             (r"/namespaces/([a-z0-9-]+)/events", "GET", self.stream),
             (r"/namespaces/([a-z0-9-]+)/(approve|reject)", "POST", self.decide),
             (r"/events", "GET", self.stream_all),
@@ -216,6 +217,22 @@ class FakeApi:
         )
         allowed = actions.for_caller(who, subject, protect_production=True)
         return {"allowedActions": list(allowed.allowed), "deniedActions": allowed.denied}
+
+    def access(self, request: httpx.Request, roles: frozenset[str], name: str) -> httpx.Response:
+        """``GET .../access`` as /work/notes/access-contract.md describes it (issue 14 builds the real one)."""
+        if self._visible(roles, name) is None:
+            return fail(404, "not_found", f"no namespace {name}")
+        kubeconfig = f"apiVersion: v1\nkind: Config\ncurrent-context: {name}\ncontexts:\n- name: {name}\n"
+        data = {
+            "namespace": name,
+            "cluster": {"name": "aks-dev", "server": "https://aks-dev.example:443"},
+            "context": name,
+            "kubeconfig": kubeconfig,
+            "authentication": "kubelogin",
+            "snippets": [{"title": "List pods", "command": f"kubectl --context {name} get pods"}],
+            "roles": [{"role": "admin", "subjects": ["team-a-admins"]}, {"role": "view", "subjects": []}],
+        }
+        return ok(data)
 
     def manifests(self, request: httpx.Request, roles: frozenset[str], name: str) -> httpx.Response:
         if self._visible(roles, name) is None:

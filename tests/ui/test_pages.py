@@ -274,3 +274,36 @@ async def test_the_audit_export_is_a_csv_of_the_filtered_records(
     assert lines[0].startswith("at,actor,roles,action")
     assert "namespace.update" in lines[1]
     assert api.audit_queries[-1]["outcome"] == "success"
+
+
+async def test_a_ready_namespace_offers_kubectl_snippets_and_its_kubeconfig(
+    ui: httpx.AsyncClient, sign_in: SignIn, api: fake_api.FakeApi
+) -> None:
+    await sign_in("team-a-developer")
+    page = await ui.get("/namespaces/alpha")
+    assert 'id="connect"' in page.text
+    assert "kubectl --context alpha get pods</pre>" in page.text
+    assert 'data-copy="#snippet-1"' in page.text
+    assert "kubelogin" in page.text
+    assert "<dt>admin</dt><dd>team-a-admins</dd>" in page.text
+    download = await ui.get("/namespaces/alpha/kubeconfig")
+    assert download.headers["content-disposition"] == 'attachment; filename="alpha.kubeconfig.yaml"'
+    assert "current-context: alpha" in download.text
+    api.namespaces["alpha"]["status"] = "provisioning"
+    assert 'id="connect"' not in (await ui.get("/namespaces/alpha")).text  # nothing to connect to yet
+
+
+async def test_the_manifest_downloads_as_a_yaml_file(ui: httpx.AsyncClient, sign_in: SignIn) -> None:
+    await sign_in("team-a-developer")
+    answer = await ui.get("/namespaces/alpha/manifests.yaml")
+    assert answer.headers["content-disposition"] == 'attachment; filename="alpha.yaml"'
+    assert "kind: Namespace" in answer.text
+
+
+async def test_unknown_pages_are_html_pages_of_the_portal_not_json(ui: httpx.AsyncClient, sign_in: SignIn) -> None:
+    await sign_in("team-a-developer")
+    answer = await ui.get("/no/such/page")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "Page not found" in answer.text
+    assert '{"detail"' not in answer.text

@@ -30,6 +30,8 @@ COLUMNS = (
     ("createdAt", "Age"),
 )
 SORTS = frozenset(key for key, _ in COLUMNS)
+#: Statuses in which the namespace exists in the cluster, so connecting to it makes sense.
+CONNECTABLE = frozenset({"ready", "updating"})
 #: A namespace expiring within this many days is flagged in lists and on its page.
 EXPIRY_WARNING_DAYS = 7
 
@@ -70,13 +72,16 @@ async def namespace_list(
 
 
 async def _detail_context(api: platform_api.PlatformApi, name: str) -> dict[str, Any]:
-    answer, manifests = await asyncio.gather(api.get(f"/namespaces/{name}"), _manifests(api, name))
+    answer, manifests, access = await asyncio.gather(
+        api.get(f"/namespaces/{name}"), _manifests(api, name), _access(api, name)
+    )
     detail: dict[str, Any] = answer.data
     timeline = list(detail.get("timeline") or [])
     return {
         "ns": detail,
         "etag": answer.etag or "",
         "manifests": manifests,
+        "access": access if detail.get("status") in CONNECTABLE else None,
         "timeline": list(reversed(timeline)),
         "after": max((int(e.get("id", 0)) for e in timeline), default=0),
         "stages": progress.stages(str(detail.get("status")), approval=progress.needed_approval(detail)),
@@ -86,6 +91,15 @@ async def _detail_context(api: platform_api.PlatformApi, name: str) -> dict[str,
         "allowed": set(detail.get("allowedActions") or ()),
         "denied": dict(detail.get("deniedActions") or {}),
     }
+
+
+async def _access(api: platform_api.PlatformApi, name: str) -> dict[str, Any] | None:
+    """How to reach the namespace with kubectl (``GET .../access``); a page without it still works."""
+    try:
+        found: dict[str, Any] = (await api.get(f"/namespaces/{name}/access")).data
+    except platform_api.ApiError:
+        return None
+    return found if isinstance(found, dict) else None
 
 
 async def _manifests(api: platform_api.PlatformApi, name: str) -> str:
@@ -127,6 +141,19 @@ async def manifests_download(request: Request, api: auth.ApiDep, name: str) -> R
         return views.problem(request, error, what="namespace")
     disposition = f'attachment; filename="{name}.yaml"'
     return Response(text, media_type="application/yaml", headers={"Content-Disposition": disposition})
+
+
+@router.get("/namespaces/{name}/kubeconfig")
+async def kubeconfig_download(request: Request, api: auth.ApiDep, name: str) -> Response:
+    """The namespace's kubeconfig (one context, named after it) as a file to save."""
+    try:
+        found = (await api.get(f"/namespaces/{name}/access")).data or {}
+    except platform_api.ApiError as error:
+        return views.problem(request, error, what="namespace")
+    disposition = f'attachment; filename="{name}.kubeconfig.yaml"'
+    return Response(
+        str(found.get("kubeconfig") or ""), media_type="application/yaml", headers={"Content-Disposition": disposition}
+    )
 
 
 @router.get("/namespaces/{name}/overview")
