@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from tests.ui import fake_api
@@ -307,3 +309,52 @@ async def test_unknown_pages_are_html_pages_of_the_portal_not_json(ui: httpx.Asy
     assert answer.headers["content-type"].startswith("text/html")
     assert "Page not found" in answer.text
     assert '{"detail"' not in answer.text
+
+
+async def test_a_platform_admins_dashboard_counts_only_their_own_namespaces_as_theirs(
+    ui: httpx.AsyncClient, sign_in: SignIn
+) -> None:
+    await sign_in("platform-admin")
+    page = await ui.get("/")
+    assert "No namespaces of yours yet" in page.text
+    assert "2 live namespaces across all teams" in page.text
+
+
+async def test_a_template_limits_the_environments_offered_and_accepted(
+    ui: httpx.AsyncClient, sign_in: SignIn, api: fake_api.FakeApi
+) -> None:
+    csrf = await sign_in("team-a-developer")
+    page = await ui.get("/request", params={"template": "ml-workspace"})
+    offered = re.findall(r'<option value="(\w+)"', page.text.split('id="r-env"')[1].split("</select>")[0])
+    assert offered == ["development", "staging"]
+    form = {
+        "csrf_token": csrf,
+        "namespaceName": "ml-one",
+        "team": "team-a",
+        "environment": "production",
+        "resourceTier": "large",
+        "networkPolicy": "isolated",
+        "template": "ml-workspace",
+    }
+    answer = await ui.post("/request", data=form)
+    assert answer.status_code == 400
+    assert "template is for development, staging only" in answer.text
+    assert not api.calls("POST", "/namespaces/request")  # refused before the API was asked
+
+
+async def test_a_namespace_expiring_within_a_week_says_so_on_its_page_and_in_the_list(
+    ui: httpx.AsyncClient, sign_in: SignIn, api: fake_api.FakeApi
+) -> None:
+    import datetime as dt
+
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(days=6)).isoformat()
+    api.namespaces["alpha"]["expiresAt"] = soon
+    await sign_in("team-a-developer")
+    page = await ui.get("/namespaces/alpha")
+    assert 'id="expiry-warning"' in page.text
+    assert f'<time datetime="{soon}" data-relative' in page.text
+    assert "Set a later expiry below" in page.text
+    listed = await ui.get("/namespaces")
+    assert 'class="expiring"' in listed.text
+    api.namespaces["alpha"]["expiresAt"] = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
+    assert 'id="expiry-warning"' not in (await ui.get("/namespaces/alpha")).text

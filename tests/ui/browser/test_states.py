@@ -293,3 +293,35 @@ def test_a_team_admin_adds_a_webhook_channel_and_its_secret_path_is_not_shown(po
     expect(developer.locator("li.channel", has_text=name)).to_be_visible()
     expect(developer.get_by_role("button", name=f"Remove {name}")).to_have_count(0)
     expect(developer.get_by_role("button", name="Add channel")).to_have_count(0)
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(v) / 255 for v in re.findall(r"\d+", rgb)[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_focus_rings_and_input_borders_have_3_to_1_contrast(portal: Portal, dark: bool) -> None:
+    """WCAG 1.4.11 (axe checks text contrast, not this): against the panel the control sits on."""
+    page = portal.signed_in("team-a-developer", dark=dark)
+    page.goto("/request")
+    name = page.get_by_label("Namespace name")
+    name.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # keyboard focus, so :focus-visible applies
+    colors = name.evaluate(
+        "el => { const s = getComputedStyle(el); const panel = getComputedStyle(el.closest('.panel'));"
+        " return {outline: s.outlineColor, outlineStyle: s.outlineStyle, border: s.borderTopColor,"
+        " panel: panel.backgroundColor}; }"
+    )
+    assert colors["outlineStyle"] == "solid"
+    assert _contrast(colors["outline"], colors["panel"]) >= 3.0, colors
+    assert _contrast(colors["border"], colors["panel"]) >= 3.0, colors
+    page.locator("body").click(position={"x": 5, "y": 5})
+    assert _contrast(name.evaluate("el => getComputedStyle(el).borderTopColor"), colors["panel"]) >= 3.0

@@ -22,14 +22,17 @@ async def dashboard(request: Request, api: auth.ApiDep, me: auth.MeDep) -> Respo
         _pending(api) if me.can_approve else _nothing(),
         api.get("/analytics/resources"),
     )
-    items: list[dict[str, Any]] = list(mine.data.get("items") or [])
+    visible: list[dict[str, Any]] = list(mine.data.get("items") or [])
+    # "My namespaces" are my teams' and the ones I requested, also for roles that see every team.
+    items = [i for i in visible if i.get("team") in me.teams or i.get("requestedBy") == me.subject]
     recent = sorted(items, key=lambda i: str(i.get("createdAt")), reverse=True)[:RECENT]
     context = {
         "by_status": sorted(Counter(str(i.get("status")) for i in items).items()),
-        "total": mine.data.get("total", len(items)),
+        "total": len(items),
+        "all_teams": int(mine.data.get("total", len(visible))) if me.can_see_all else None,
         "recent": recent,
         "pending": pending,
-        "teams": _team_use(items, me.teams, cap=views.team_cap(request)),
+        "teams": _team_use(visible, me.teams, cap=views.team_cap(request)),
         "reserved": (resources.data or {}).get("byTeam", {}),
         "reserved_basis": (resources.data or {}).get("basis", ""),
     }
