@@ -358,3 +358,21 @@ async def test_a_namespace_expiring_within_a_week_says_so_on_its_page_and_in_the
     assert 'class="expiring"' in listed.text
     api.namespaces["alpha"]["expiresAt"] = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
     assert 'id="expiry-warning"' not in (await ui.get("/namespaces/alpha")).text
+
+
+async def test_a_namespace_retrying_shows_its_attempt_and_cause(
+    ui: httpx.AsyncClient, sign_in: SignIn, api: fake_api.FakeApi
+) -> None:
+    api.namespaces["alpha"].update(status="provisioning", attempts=2, rootCause="Namespace/alpha: 500 boom")
+    api.namespaces["alpha"]["lastError"] = "apply failed: Namespace/alpha: 500 boom; Role/alpha/r: skipped: x"
+    await sign_in("team-a-developer")
+    page = await ui.get("/namespaces/alpha")
+    assert "Attempt 2 of 8 failed</strong>, retrying automatically: Namespace/alpha: 500 boom" in page.text
+    assert page.text.count("Role/alpha/r: skipped") == 1  # the full text once, folded away
+
+
+async def test_a_viewer_is_offered_no_way_to_request(ui: httpx.AsyncClient, sign_in: SignIn) -> None:
+    await sign_in("viewer")
+    for path in ("/", "/namespaces", "/catalog"):
+        page = await ui.get(path)
+        assert 'href="/request' not in page.text, path

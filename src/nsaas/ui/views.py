@@ -17,7 +17,7 @@ from nsaas.ui import platform_api, sessions, state
 NAV = (
     ("/", "Dashboard", None),
     ("/namespaces", "Namespaces", None),
-    ("/request", "Request", None),
+    ("/request", "Request", "requester"),
     ("/catalog", "Catalog", None),
     ("/approvals", "Approvals", "approver"),
     ("/analytics", "Analytics", None),
@@ -34,12 +34,19 @@ def nav_for(me: sessions.Identity | None, path: str) -> list[dict[str, Any]]:
         allowed.add("approver")
     if me.can_read_audit:
         allowed.add("audit")
+    if can_request(me):
+        allowed.add("requester")
     items = []
     for href, label, needs in NAV:
         if needs in allowed:
             current = path == href or (href != "/" and path.startswith(href + "/"))
             items.append({"href": href, "label": label, "current": current})
     return items
+
+
+def can_request(me: sessions.Identity) -> bool:
+    """Members of a team request for it; platform admins and engineers for any team; viewers never."""
+    return bool(me.teams) or me.is_platform_admin or "platform:engineer" in me.roles
 
 
 def is_htmx(request: Request) -> bool:
@@ -59,6 +66,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "nav": nav_for(me, request.url.path),
         "flashes": flashes,
         "dev_mode": ui.dev_mode,
+        "can_request": me is not None and can_request(me),
     }
     return ui.templates.TemplateResponse(request, template, {**base, **(context or {})}, status_code=status)
 

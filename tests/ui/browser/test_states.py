@@ -70,7 +70,9 @@ def test_a_viewer_sees_no_write_action_and_is_told_why(portal: Portal) -> None:
     request_namespace(owner, name)
     expect(owner.locator("#status-badge")).to_have_text("ready", timeout=SLOW)
     viewer = portal.signed_in("viewer")
-    expect(viewer.get_by_role("link", name="Request")).to_have_count(1)  # the page exists for everyone
+    expect(viewer.get_by_role("link", name="Request", exact=True)).to_have_count(0)
+    viewer.goto("/namespaces")
+    expect(viewer.get_by_role("link", name="Request a namespace")).to_have_count(0)
     viewer.goto(f"/namespaces/{name}")
     for button in ("Apply change", "Set expiry", f"Decommission {name}", "Retry now", "Approve"):
         expect(viewer.get_by_role("button", name=button)).to_have_count(0)
