@@ -22,6 +22,7 @@ from scripts.deploycheck import (
     rbac,
     references,
     schema,
+    secretstores,
 )
 
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
@@ -50,6 +51,7 @@ def check_objects(objects: list[findings.Manifest], *, known: set[str], deploy_d
         *podsecurity.check(objects),
         *references.check(objects),
         *rbac.check(objects),
+        *secretstores.check(objects),
     ]
     rule_objects = [o for o in objects if o.get("kind") == "PrometheusRule"]
     if rule_objects:

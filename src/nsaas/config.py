@@ -144,7 +144,7 @@ class BundleSettings(BaseModel):
     ingress_namespace: str = "istio-ingress"
     database_cidrs: list[str] = Field(default_factory=lambda: ["10.20.0.0/16"])
     database_ports: list[int] = Field(default_factory=lambda: [5432, 1433, 3306])
-    secret_store: str = "azure-keyvault"
+    secret_store: str = "tenant-keyvault"
     backup_retention_days: int = Field(default=14, ge=1, le=3650)
     backup_schedule: str = "0 2 * * *"
     velero_namespace: str = "velero"
