@@ -79,3 +79,8 @@ QUOTA_USAGE_RATIO = Gauge(
     registry=REGISTRY,
 )
 EVENT_SUBSCRIBERS = Gauge("nsaas_event_subscribers", "Open SSE streams", registry=REGISTRY)
+AUDIT_DENIALS_SUPPRESSED = Counter(
+    "nsaas_audit_denials_suppressed_total",
+    "Authorization refusals not written to the audit log because the per-process cap was reached",
+    registry=REGISTRY,
+)

@@ -16,17 +16,17 @@ from typing import Any
 import structlog
 from sqlalchemy import text
 
+import nsaas
 from nsaas import config, metrics
 from nsaas.adapters.auth import authenticator as auth
 from nsaas.adapters.db import database as db
 from nsaas.adapters.db import repository
 from nsaas.adapters.events import memory, postgres
 from nsaas.adapters.kube import cluster as kube
-from nsaas.services import analytics, inspect, reconciler, selftest
+from nsaas.services import analytics, denials, inspect, reconciler, selftest
 from nsaas.services import requests as request_service
 
 log = structlog.get_logger("nsaas.runtime")
-VERSION = "1.1.0"
 GAUGE_REFRESH_SECONDS = 5.0
 ESTIMATE_REFRESH_SECONDS = 30.0
 #: Stated when no request has become ready yet; replaced by the measured median once one has.
@@ -47,7 +47,8 @@ class Runtime:
     reconciler: reconciler.Reconciler
     analytics: analytics.Analytics
     selftest: selftest.SelfTest
-    version: str = VERSION
+    denials: denials.DenialAudit
+    version: str = nsaas.VERSION
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _gauges_at: float = 0.0
     _estimate: tuple[float, int] | None = None
@@ -127,7 +128,7 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
     bus = postgres.for_url(url)
     requests = request_service.RequestService(settings=settings, repo=repo, cluster=cluster, bus=bus)
     worker = reconciler.Reconciler(settings=settings, repo=repo, cluster=cluster, bus=bus)
-    metrics.BUILD_INFO.labels(VERSION, component).set(1)
+    metrics.BUILD_INFO.labels(nsaas.VERSION, component).set(1)
     return Runtime(
         settings=settings,
         component=component,
@@ -141,4 +142,5 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
         reconciler=worker,
         analytics=analytics.Analytics(settings=settings, repo=repo),
         selftest=selftest.SelfTest(settings=settings, cluster=cluster),
+        denials=denials.DenialAudit(repo=repo),
     )

@@ -35,7 +35,7 @@ import structlog
 
 from nsaas import config, metrics
 from nsaas.bundle import model, render
-from nsaas.domain import errors, lifecycle, records
+from nsaas.domain import audit, errors, lifecycle, records
 from nsaas.services import engines, ports
 
 S = lifecycle.Status
@@ -246,7 +246,7 @@ class Reconciler:
                 message=f"ready: {len(bundle.manifests)} objects in place",
                 data={"digest": bundle.digest},
             ),
-            audit=self._audit(f"namespace.{operation}d", record, detail=f"digest {bundle.digest}"),
+            audit=self._audit(audit.READY[operation], record, detail=f"digest {bundle.digest}"),
         )
 
     async def _resync(self, record: records.RequestRecord, bundle: model.Bundle, *, exists: bool) -> None:
@@ -264,7 +264,7 @@ class Reconciler:
             await self._release(
                 record,
                 {"status": S.FAILED, "status_reason": message, "last_error": message, "next_attempt_at": None},
-                audit=self._audit("namespace.deleted-out-of-band", record, outcome="failed", detail=message),
+                audit=self._audit(audit.DELETED_OUT_OF_BAND, record, outcome="failed", detail=message),
             )
             return
         seen = await self.cluster.observe(bundle=bundle)
@@ -293,7 +293,7 @@ class Reconciler:
             record,
             {**resync, "attempts": 0, "last_error": None, "applied_digest": bundle.digest},
             event=records.NewEvent(kind="drift", message="drift corrected: re-applied the bundle"),
-            audit=self._audit("namespace.drift-corrected", record, detail=", ".join(drift)),
+            audit=self._audit(audit.DRIFT_CORRECTED, record, detail=", ".join(drift)),
         )
 
     async def _decommission(self, record: records.RequestRecord) -> None:
@@ -325,7 +325,7 @@ class Reconciler:
             record,
             {"status": end, "status_reason": reason, "deleted_at": now, "next_attempt_at": None, "last_error": None},
             event=records.NewEvent(kind="status", message=f"namespace {record.name} {reason}"),
-            audit=self._audit(f"namespace.{end}", record, detail=reason),
+            audit=self._audit(audit.ENDED[str(end)], record, detail=reason),
         )
 
     # ---- outcomes ------------------------------------------------------------------------------
@@ -378,7 +378,7 @@ class Reconciler:
                 record,
                 changes,
                 event=event,
-                audit=self._audit("namespace.failed", record, outcome="failed", detail=reason),
+                audit=self._audit(audit.FAILED, record, outcome="failed", detail=reason),
             )
             return
         delay = min(engine_settings.backoff_max_seconds, engine_settings.backoff_base_seconds * 2 ** (attempts - 1))
@@ -509,7 +509,7 @@ class Reconciler:
                         message=f"namespace {info.name} reappeared after the request ended; deleting it",
                     ),
                 )
-                await self.repo.add_audit(self._audit("namespace.orphan-deleted", record))
+                await self.repo.add_audit(self._audit(audit.ORPHAN_DELETED, record))
         return started
 
     # ---- TTL -------------------------------------------------------------------------------------
@@ -539,7 +539,7 @@ class Reconciler:
                 "status_reason": "TTL reached; decommissioning",
             },
             event=records.NewEvent(kind="status", message=f"TTL reached at {record.expires_at:%Y-%m-%d %H:%M} UTC"),
-            audit=self._audit("namespace.expire", record),
+            audit=self._audit(audit.EXPIRE, record),
         )
         await self.bus.publish(await self.repo.latest_event_id())
 

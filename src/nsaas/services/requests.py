@@ -20,7 +20,7 @@ from typing import Any
 
 from nsaas import config, metrics
 from nsaas.bundle import render
-from nsaas.domain import cost, errors, identity, lifecycle, policy, records, requests
+from nsaas.domain import audit, cost, errors, identity, lifecycle, policy, records, requests
 from nsaas.services import ports
 
 S = lifecycle.Status
@@ -188,7 +188,7 @@ class RequestService:
         record = await self.repo.create_request(
             new,
             event=records.NewEvent(kind="status", message=message),
-            audit=caller.audit("namespace.request", spec.name, after=spec.to_api()),
+            audit=caller.audit(audit.REQUEST, spec.name, after=spec.to_api()),
             idempotency=claim,
             response=once,
         )
@@ -232,7 +232,7 @@ class RequestService:
             expected_version=expected_version,
             changes=changes,
             event=records.NewEvent(kind="status" if "status" in changes else "info", message=message),
-            audit=caller.audit("namespace.update", name, before=old.to_api(), after=spec.to_api()),
+            audit=caller.audit(audit.UPDATE, name, before=old.to_api(), after=spec.to_api()),
         )
         await self._announce(updated)
         return updated
@@ -263,7 +263,7 @@ class RequestService:
             expected_version=expected_version,
             changes=changes,
             event=records.NewEvent(kind="status", message=f"approved by {caller.principal.subject}: {reason}".strip()),
-            audit=caller.audit("namespace.approve", name, detail=reason),
+            audit=caller.audit(audit.APPROVE, name, detail=reason),
         )
         await self._announce(updated)
         return updated
@@ -282,7 +282,7 @@ class RequestService:
                 "next_attempt_at": None,
             },
             event=records.NewEvent(kind="status", message=f"rejected by {caller.principal.subject}: {reason}"),
-            audit=caller.audit("namespace.reject", name, detail=reason),
+            audit=caller.audit(audit.REJECT, name, detail=reason),
         )
         await self._announce(updated)
         return updated
@@ -314,7 +314,7 @@ class RequestService:
                 kind="status" if "status" in changes else "info",
                 message=f"retry requested by {caller.principal.subject}",
             ),
-            audit=caller.audit("namespace.retry", name),
+            audit=caller.audit(audit.RETRY, name),
         )
         await self._announce(updated)
         return updated
@@ -343,7 +343,7 @@ class RequestService:
             expected_version=None,
             changes=changes,
             event=records.NewEvent(kind="status", message=f"cancelled by {caller.principal.subject}"),
-            audit=caller.audit("namespace.cancel", record.name),
+            audit=caller.audit(audit.CANCEL, record.name),
         )
         await self._announce(updated)
         return updated
@@ -381,7 +381,7 @@ class RequestService:
                 "status_reason": "decommission requested" + (f": {reason}" if reason else ""),
             },
             event=records.NewEvent(kind="status", message=f"decommission requested by {caller.principal.subject}"),
-            audit=caller.audit("namespace.decommission", name, detail=reason),
+            audit=caller.audit(audit.DECOMMISSION, name, detail=reason),
         )
         await self._announce(updated)
         return updated
