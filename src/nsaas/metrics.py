@@ -84,3 +84,8 @@ AUDIT_DENIALS_SUPPRESSED = Counter(
     "Authorization refusals not written to the audit log because the per-process cap was reached",
     registry=REGISTRY,
 )
+CLUSTER_REACHABLE = Gauge(
+    "nsaas_cluster_reachable",
+    "1 when the last check reached the Kubernetes API, 0 when it did not (not a readiness condition)",
+    registry=REGISTRY,
+)

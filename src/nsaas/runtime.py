@@ -62,19 +62,28 @@ class Runtime:
         return self.reconciler.status()
 
     async def checks(self) -> dict[str, dict[str, Any]]:
-        results: dict[str, dict[str, Any]] = {}
+        """Everything this process depends on: the database and the Kubernetes API."""
+        return {"database": await self.database_check(), "cluster": await self.cluster_check()}
+
+    async def database_check(self) -> dict[str, Any]:
+        """What readiness depends on: a process that cannot reach its database cannot serve anything."""
         started = time.perf_counter()
         try:
             async with self.database.read() as conn:
                 await conn.execute(text("SELECT 1"))
-            results["database"] = {"ok": True}
+            result: dict[str, Any] = {"ok": True}
         except Exception as exc:
-            results["database"] = {"ok": False, "error": type(exc).__name__}
-        results["database"]["ms"] = round((time.perf_counter() - started) * 1000, 1)
+            result = {"ok": False, "error": type(exc).__name__}
+        result["ms"] = round((time.perf_counter() - started) * 1000, 1)
+        return result
+
+    async def cluster_check(self) -> dict[str, Any]:
+        """The Kubernetes API, reported (``/health/detailed``, ``nsaas_cluster_reachable``) but never
+        a readiness condition: a control-plane blip must not take routes that need no cluster out."""
         started = time.perf_counter()
         ok = await self.cluster.ping()
-        results["cluster"] = {"ok": ok, "ms": round((time.perf_counter() - started) * 1000, 1)}
-        return results
+        metrics.CLUSTER_REACHABLE.set(1 if ok else 0)
+        return {"ok": ok, "ms": round((time.perf_counter() - started) * 1000, 1)}
 
     async def estimated_seconds(self) -> int:
         """Median request-to-ready of recent requests, re-read at most every 30 s (creates are a hot path)."""
@@ -95,6 +104,7 @@ class Runtime:
         for row in await self.repo.breakdown():
             metrics.NAMESPACES.labels(row.status, row.team, row.tier, row.environment).set(row.count)
         metrics.RECONCILE_BACKLOG.set(await self.repo.due_count(reconciler.utcnow()))
+        await self.cluster_check()
 
     async def aclose(self) -> None:
         for task in self._tasks:

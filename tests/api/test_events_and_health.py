@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -70,13 +71,14 @@ async def test_health_probes_report_database_and_cluster(platform: Platform) -> 
     assert live.json()["status"] == "ok"
     ready = await platform.client.get("/health/ready")
     assert ready.status_code == 200
-    assert set(ready.json()["checks"]) == {"database", "cluster"}
+    assert set(ready.json()["checks"]) == {"database"}
     detailed = (await platform.client.get("/health/detailed")).json()
+    assert set(detailed["checks"]) == {"database", "cluster"}
     assert detailed["engine"] == "direct"
     assert detailed["reconciler"]["worker"]
 
 
-async def test_readiness_fails_when_the_cluster_is_unreachable(
+async def test_an_unreachable_cluster_degrades_health_but_not_readiness(
     platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def down() -> bool:
@@ -84,8 +86,28 @@ async def test_readiness_fails_when_the_cluster_is_unreachable(
 
     monkeypatch.setattr(platform.rt.cluster, "ping", down)
     ready = await platform.client.get("/health/ready")
+    assert ready.status_code == 200
+    detailed = await platform.client.get("/health/detailed")
+    assert detailed.status_code == 200
+    assert detailed.json()["status"] == "degraded"
+    assert detailed.json()["checks"]["cluster"]["ok"] is False
+    platform.rt._gauges_at = 0.0
+    exposition = (await platform.client.get("/metrics")).text
+    assert "nsaas_cluster_reachable 0.0" in exposition
+    listed = await platform.call("GET", "/namespaces")
+    assert listed.status_code == 200
+
+
+async def test_readiness_fails_when_the_database_is_unreachable(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> None:
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(platform.rt.database, "read", broken)
+    ready = await platform.client.get("/health/ready")
     assert ready.status_code == 503
-    assert ready.json()["checks"]["cluster"]["ok"] is False
+    assert ready.json()["checks"]["database"] == {"ok": False, "error": "ConnectionRefusedError", "ms": ANY}
 
 
 async def test_metrics_expose_requests_namespaces_and_provisioning(platform: Platform) -> None:
