@@ -1,8 +1,10 @@
 """The Platform UI application: a server-rendered backend-for-frontend of the Platform API.
 
 ``create_app`` is what ``nsaas ui`` and ``nsaas dev`` serve. It refuses to start outside dev mode
-without ``session-secret`` and ``ui-client-secret``. In dev mode a missing session secret is
-replaced by a random one per process (sessions then end with the process, which is fine there).
+without ``session-secret`` and ``ui-client-secret``. Sessions live in the platform database
+(``NSAAS_DATABASE_URL``; the SQLite file of ``nsaas dev`` otherwise), so any number of replicas
+share them. In dev mode a missing session secret is replaced by a random one per process
+(sessions then end with the process, which is fine there).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from nsaas import config
+from nsaas.adapters.db import database as db
+from nsaas.adapters.db import ui_sessions
 from nsaas.domain import errors
 from nsaas.ui import auth, oidc, platform_api, security, sessions, state, views
 from nsaas.ui.routes import access, analytics, approvals, audit, catalog, dashboard, live, namespaces, request_form
@@ -32,8 +36,15 @@ def create_app(
     secret = settings.ui.session_secret.get_secret_value() or secrets.token_urlsafe(48)
     https = settings.ui.public_url.startswith("https://")
 
+    database = db.Database.from_settings(settings)
+    store = sessions.SessionStore(
+        rows=ui_sessions.SessionRows(database), secret=secret, max_age_seconds=settings.ui.session_max_age_seconds
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if database.dialect == "sqlite" or settings.dev_mode:
+            await database.upgrade()  # production PostgreSQL is migrated by the API's init container
         client = http_client or httpx.AsyncClient(follow_redirects=False)
         app.state.ui = state.UiState(
             settings=settings,
@@ -48,8 +59,8 @@ def create_app(
         finally:
             if http_client is None:
                 await client.aclose()
+            await database.dispose()
 
-    store = sessions.MemoryStore(max_age_seconds=settings.ui.session_max_age_seconds)
     app = FastAPI(
         title="nsaas Platform UI",
         docs_url=None,

@@ -25,7 +25,7 @@ class UiState:
     settings: config.Settings
     api_url: str
     http: httpx.AsyncClient
-    store: sessions.MemoryStore
+    store: sessions.SessionStore
     templates: Jinja2Templates
     oidc: oidc.OidcClient | None
 

@@ -146,3 +146,16 @@ idempotency_keys = Table(
     PrimaryKeyConstraint("owner", "key"),
     Index("ix_idempotency_keys_created_at", "created_at"),
 )
+
+#: The UI's server-side sessions (ui/sessions.py), shared by every UI replica. ``id`` is the
+#: SHA-256 of the session id (a database reader learns no usable cookie); ``data`` is the session
+#: encrypted with a key derived from ``session-secret`` (Fernet: AES-CBC + HMAC, timestamped).
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("data", Text, nullable=False),
+    Column("expires_at", types.UtcDateTime(), nullable=False),
+    Column("updated_at", types.UtcDateTime(), nullable=False),
+    Index("ix_ui_sessions_expires_at", "expires_at"),
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -69,8 +70,17 @@ async def callback(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    """End the session here (its row is deleted: the cookie is dead on every replica), then at the
+    provider, which sends the browser back to ``/signed-out``."""
+    ui = state.of(request)
     sessions.handle_of(request).clear()
-    return RedirectResponse("/signed-out", status_code=303)
+    target = "/signed-out"
+    # An unreachable provider leaves its own session: ours is gone, which is what matters here.
+    if ui.oidc is not None:
+        with contextlib.suppress(errors.AuthenticationFailed):
+            back = ui.settings.ui.public_url.rstrip("/") + target
+            target = await ui.oidc.end_session_url(post_logout_redirect_uri=back) or target
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/signed-out")
