@@ -164,3 +164,9 @@ async def test_audit_records_who_did_what_from_where(platform: Platform) -> None
     assert entry["userAgent"] == "pytest-ua"
     assert entry["outcome"] == "success"
     assert entry["after"]["namespaceName"] == name
+
+
+async def test_the_public_api_health_path_answers_without_a_token(platform: Platform) -> None:
+    answer = await platform.client.get("/api/health")
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "ok"
