@@ -89,3 +89,15 @@ CLUSTER_REACHABLE = Gauge(
     "1 when the last check reached the Kubernetes API, 0 when it did not (not a readiness condition)",
     registry=REGISTRY,
 )
+UI_LOGINS = Counter(
+    "nsaas_ui_logins_total",
+    "UI sign-in attempts by method (oidc, dev) and outcome",
+    ["method", "outcome"],
+    registry=REGISTRY,
+)
+UI_API_ERRORS = Counter(
+    "nsaas_ui_api_errors_total",
+    "Platform API calls from the UI that failed, by HTTP status (503 when the API was unreachable)",
+    ["status"],
+    registry=REGISTRY,
+)

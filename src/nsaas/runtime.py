@@ -23,11 +23,17 @@ from nsaas.adapters.db import database as db
 from nsaas.adapters.db import repository
 from nsaas.adapters.events import memory, postgres
 from nsaas.adapters.kube import cluster as kube
-from nsaas.services import analytics, denials, inspect, reconciler, selftest
+from nsaas.bundle import context, ownership
+from nsaas.domain import errors
+from nsaas.reconcile import loop as reconciler
+from nsaas.reconcile import selftest
+from nsaas.services import analytics, denials, inspect
 from nsaas.services import requests as request_service
 
 log = structlog.get_logger("nsaas.runtime")
 GAUGE_REFRESH_SECONDS = 5.0
+#: Quota usage needs two cluster-wide list calls: refreshed less often than the database gauges.
+QUOTA_REFRESH_SECONDS = 60.0
 ESTIMATE_REFRESH_SECONDS = 30.0
 #: Stated when no request has become ready yet; replaced by the measured median once one has.
 DEFAULT_ESTIMATE_SECONDS = 30
@@ -51,6 +57,7 @@ class Runtime:
     version: str = nsaas.VERSION
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _gauges_at: float = 0.0
+    _quotas_at: float = float("-inf")
     _estimate: tuple[float, int] | None = None
 
     async def start_background(self, *, worker: bool) -> None:
@@ -104,7 +111,29 @@ class Runtime:
         for row in await self.repo.breakdown():
             metrics.NAMESPACES.labels(row.status, row.team, row.tier, row.environment).set(row.count)
         metrics.RECONCILE_BACKLOG.set(await self.repo.due_count(reconciler.utcnow()))
-        await self.cluster_check()
+        if (await self.cluster_check())["ok"] and now - self._quotas_at >= QUOTA_REFRESH_SECONDS:
+            self._quotas_at = now
+            await self._refresh_quota_gauges()
+
+    async def _refresh_quota_gauges(self) -> None:
+        """``nsaas_quota_usage_ratio`` from the live status of every managed namespace's ResourceQuota.
+
+        Two list calls a minute (managed namespaces for their team, then their quotas), not one read
+        per namespace; a failed read keeps the last values rather than reporting empty quotas.
+        """
+        owned = ownership.Ownership.of(self.settings.labels)
+        try:
+            namespaces = await self.cluster.list_namespaces(labels=owned.managed_selector)
+            usage = await self.cluster.quota_usage(labels={context.MANAGED_BY_LABEL: self.settings.labels.managed_by})
+        except errors.ClusterError as exc:
+            log.warning("quota usage not refreshed", error=exc.message)
+            return
+        teams = {info.name: info.labels.get(owned.key("team"), "") for info in namespaces}
+        metrics.QUOTA_USAGE_RATIO.clear()
+        for namespace, lines in usage.items():
+            if namespace in teams:
+                for resource, line in lines.items():
+                    metrics.QUOTA_USAGE_RATIO.labels(namespace, teams[namespace], resource).set(line.ratio)
 
     async def aclose(self) -> None:
         for task in self._tasks:

@@ -10,7 +10,10 @@ from unittest.mock import ANY
 import httpx
 import pytest
 
+from nsaas.adapters.kube import quantity
 from nsaas.api import app as api_app
+from nsaas.domain import tiers
+from nsaas.sim import server
 from tests.support.platform import Platform, live_server, unique
 
 
@@ -170,3 +173,40 @@ async def test_the_public_api_health_path_answers_without_a_token(platform: Plat
     answer = await platform.client.get("/api/health")
     assert answer.status_code == 200
     assert answer.json()["status"] == "ok"
+
+
+async def test_quota_usage_ratio_comes_from_the_live_quota_status(
+    platform: Platform, simulator: server.Simulator
+) -> None:
+    name = unique("quotaratio")
+    await platform.call("POST", "/namespaces/request", json=platform.body(name))
+    assert await platform.converge(name) == "ready"
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "worker", "namespace": name},
+        "spec": {
+            "containers": [
+                {"name": "app", "image": "busybox", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}
+            ]
+        },
+    }
+    headers = {"Authorization": f"Bearer {simulator.token}"}
+    async with httpx.AsyncClient(
+        base_url=simulator.url, headers=headers, verify=simulator.client_ssl_context()
+    ) as kube:
+        created = await kube.post(f"/api/v1/namespaces/{name}/pods", json=pod)
+        assert created.status_code == 201, created.text
+    hard = tiers.get("small").quota_hard(gpu=False)
+    expected_cpu = 0.5 / float(quantity.parse(hard["requests.cpu"]))
+    line = ""
+    for _ in range(50):  # the quota controller counts asynchronously
+        platform.rt._gauges_at, platform.rt._quotas_at = 0.0, float("-inf")
+        exposition = (await platform.client.get("/metrics")).text
+        wanted = f'nsaas_quota_usage_ratio{{namespace="{name}",resource="requests.cpu",team="team-a"}}'
+        line = next((row for row in exposition.splitlines() if row.startswith(wanted)), "")
+        if line and float(line.split()[-1]) > 0:
+            break
+        await asyncio.sleep(0.1)
+    assert line, "no quota sample for the namespace"
+    assert float(line.split()[-1]) == pytest.approx(expected_cpu)

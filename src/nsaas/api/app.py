@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 import nsaas
-from nsaas import config, metrics, runtime
-from nsaas.api import errors, middleware, ratelimit
+from nsaas import config, metrics, requestcontext, runtime
+from nsaas.api import errors, ratelimit
 from nsaas.api.routes import admin, analytics, audit, catalog, events, health, namespaces
 
 STATIC = Path(__file__).parent / "static"
@@ -64,5 +64,5 @@ def create_app(settings: config.Settings, *, rt: runtime.Runtime | None = None) 
         )
 
     metrics.BUILD_INFO.labels(nsaas.VERSION, "api").set(1)
-    app.add_middleware(middleware.RequestContext, component="api", max_body_bytes=settings.auth.max_body_bytes)
+    app.add_middleware(requestcontext.RequestContext, component="api", max_body_bytes=settings.auth.max_body_bytes)
     return app

@@ -16,11 +16,11 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from nsaas import config
-from nsaas.adapters.db import database as db
-from nsaas.adapters.db import ui_sessions
+import nsaas
+from nsaas import config, metrics, requestcontext
 from nsaas.domain import errors
 from nsaas.ui import auth, oidc, platform_api, security, sessions, state, views
 from nsaas.ui.routes import access, analytics, approvals, audit, catalog, dashboard, live, namespaces, request_form
@@ -29,22 +29,25 @@ ROUTERS = (access, dashboard, namespaces, request_form, catalog, approvals, anal
 
 
 def create_app(
-    settings: config.Settings, *, api_url: str | None = None, http_client: httpx.AsyncClient | None = None
+    settings: config.Settings,
+    *,
+    api_url: str | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    persona_tokens: state.PersonaTokens | None = None,
 ) -> FastAPI:
-    """Build the UI. With ``http_client`` the caller owns the client (tests, ``nsaas dev``)."""
+    """Build the UI. With ``http_client`` the caller owns the client (tests, ``nsaas dev``).
+
+    ``persona_tokens`` signs dev personas in (dev mode); the UI never touches a signing key itself.
+    """
     settings.check_production(needs=("session_secret", "ui_client_secret"))
     secret = settings.ui.session_secret.get_secret_value() or secrets.token_urlsafe(48)
     https = settings.ui.public_url.startswith("https://")
 
-    database = db.Database.from_settings(settings)
-    store = sessions.SessionStore(
-        rows=ui_sessions.SessionRows(database), secret=secret, max_age_seconds=settings.ui.session_max_age_seconds
-    )
+    store = sessions.SessionStore.open(settings, secret=secret)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if database.dialect == "sqlite" or settings.dev_mode:
-            await database.upgrade()  # production PostgreSQL is migrated by the API's init container
+        await store.prepare(migrate=settings.dev_mode)
         client = http_client or httpx.AsyncClient(follow_redirects=False)
         app.state.ui = state.UiState(
             settings=settings,
@@ -53,13 +56,14 @@ def create_app(
             store=store,
             templates=state.templates(),
             oidc=None if settings.dev_mode else oidc.OidcClient(settings=settings, http=client),
+            persona_tokens=persona_tokens,
         )
         try:
             yield
         finally:
             if http_client is None:
                 await client.aclose()
-            await database.dispose()
+            await store.aclose()
 
     app = FastAPI(
         title="nsaas Platform UI",
@@ -81,11 +85,18 @@ def create_app(
         store=store,
     )
     app.add_middleware(security.SecurityHeaders, https=https)
+    app.add_middleware(requestcontext.RequestContext, component="ui", max_body_bytes=settings.auth.max_body_bytes)
+    metrics.BUILD_INFO.labels(nsaas.VERSION, "ui").set(1)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
         """Liveness of the UI process itself; the API's health is the API's probe."""
         return JSONResponse({"status": "ok"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        """Requests, latency, sign-ins and failed API calls of this UI process (ServiceMonitor platform-ui)."""
+        return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

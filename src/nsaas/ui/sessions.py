@@ -39,6 +39,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nsaas import config
+from nsaas.adapters.db import database as db
 from nsaas.adapters.db import ui_sessions
 
 COOKIE = "nsaas_session"
@@ -137,6 +139,20 @@ class SessionStore:
         self._fernet = fernet_for(secret)
         self._max_age = max_age_seconds
         self._purged_at = 0.0
+
+    @classmethod
+    def open(cls, settings: config.Settings, *, secret: str) -> SessionStore:
+        """The store in the platform database the settings name (connected lazily)."""
+        rows = ui_sessions.SessionRows(db.Database.from_settings(settings))
+        return cls(rows=rows, secret=secret, max_age_seconds=settings.ui.session_max_age_seconds)
+
+    async def prepare(self, *, migrate: bool) -> None:
+        """Create the schema where the process owns it (SQLite, dev); production's API migrates PostgreSQL."""
+        if migrate or self._rows.db.dialect == "sqlite":
+            await self._rows.db.upgrade()
+
+    async def aclose(self) -> None:
+        await self._rows.db.dispose()
 
     @staticmethod
     def _key(session_id: str) -> str:
