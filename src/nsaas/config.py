@@ -182,6 +182,14 @@ class UiSettings(BaseModel):
     api_scope: str = ""
 
 
+class TracingSettings(BaseModel):
+    """OpenTelemetry tracing: spans always propagate; they are exported only to a configured endpoint."""
+
+    #: OTLP/HTTP collector base URL (``http://otel-collector:4318``); empty: export nothing.
+    otlp_endpoint: str = ""
+    sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NSAAS_", env_nested_delimiter="__", extra="ignore", frozen=False)
 
@@ -202,6 +210,7 @@ class Settings(BaseSettings):
     bundle: BundleSettings = Field(default_factory=BundleSettings)
     pricing: PricingSettings = Field(default_factory=PricingSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
 
     @property
     def dev_mode(self) -> bool:

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 import nsaas
-from nsaas import config, metrics, requestcontext, runtime
+from nsaas import config, metrics, requestcontext, runtime, tracing
 from nsaas.api import errors, ratelimit
 from nsaas.api.routes import admin, analytics, audit, catalog, events, health, namespaces
 
@@ -64,5 +64,6 @@ def create_app(settings: config.Settings, *, rt: runtime.Runtime | None = None) 
         )
 
     metrics.BUILD_INFO.labels(nsaas.VERSION, "api").set(1)
+    tracing.instrument_app(app)
     app.add_middleware(requestcontext.RequestContext, component="api", max_body_bytes=settings.auth.max_body_bytes)
     return app

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from nsaas import config, metrics
+from nsaas import config, metrics, tracing
 from nsaas.bundle import ownership, render
 from nsaas.domain import audit, changes, cost, errors, identity, lifecycle, policy, records, requests
 from nsaas.services import ports
@@ -158,6 +158,7 @@ class RequestService:
             # The TTL runs from when the namespace may exist: now, or at approval.
             expires_at=now + timedelta(hours=spec.ttl_hours) if spec.ttl_hours and not approval else None,
             next_attempt_at=None if approval else now,
+            traceparent=tracing.current_traceparent(),
         )
         message = (
             f"requested by {principal.subject}; {'waiting for approval' if approval else 'queued for provisioning'}"

@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 import nsaas
-from nsaas import config, metrics, requestcontext
+from nsaas import config, metrics, requestcontext, tracing
 from nsaas.domain import errors
 from nsaas.ui import auth, oidc, platform_api, security, sessions, state, views
 from nsaas.ui.routes import access, analytics, approvals, audit, catalog, dashboard, live, namespaces, request_form
@@ -85,6 +85,7 @@ def create_app(
         store=store,
     )
     app.add_middleware(security.SecurityHeaders, https=https)
+    tracing.instrument_app(app)
     app.add_middleware(requestcontext.RequestContext, component="ui", max_body_bytes=settings.auth.max_body_bytes)
     metrics.BUILD_INFO.labels(nsaas.VERSION, "ui").set(1)
 

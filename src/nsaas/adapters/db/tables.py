@@ -69,6 +69,8 @@ namespace_requests = Table(
     Column("last_resync_at", types.UtcDateTime(), nullable=True),
     Column("warnings_sent", types.Json, nullable=False),
     Column("workflow_name", String(253), nullable=True),
+    # W3C traceparent of the API call that created the request: the provisioning run continues its trace.
+    Column("traceparent", String(55), nullable=True),
     # At most one live request per namespace name; terminal requests keep their history.
     Index(
         "uq_namespace_requests_live_name",

@@ -1,4 +1,5 @@
-"""UI sessions in the database, so every UI replica serves every browser (no sticky sessions).
+"""UI sessions in the database (every UI replica serves every browser, no sticky sessions), and
+the traceparent of the call that created each namespace request (its provisioning run joins that trace).
 
 Revision ID: 0002
 Revises: 0001
@@ -26,8 +27,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_ui_sessions"),
     )
     op.create_index("ix_ui_sessions_expires_at", "ui_sessions", ["expires_at"])
+    op.add_column("namespace_requests", sa.Column("traceparent", sa.String(55), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("namespace_requests", "traceparent")
     op.drop_index("ix_ui_sessions_expires_at", table_name="ui_sessions")
     op.drop_table("ui_sessions")
