@@ -15,16 +15,17 @@ import yaml
 
 from nsaas import config
 from nsaas.services import ports
+from nsaas.sim import server as sim_server
 
-#: In a checkout the templates are read from ``deploy/``; an installed wheel ships a copy in the package.
-TEMPLATE_DIRS = (
-    Path(__file__).resolve().parents[2] / "deploy" / "argo" / "workflowtemplates",
-    Path(__file__).resolve().parent / "workflowtemplates",
-)
+#: Where ``nsaas dev`` keeps the embedded cluster's objects between runs (under ``NSAAS_DATA_DIR``).
+CLUSTER_STATE_FILE = "cluster-state.json"
+
+#: The dev kit exists only in a checkout (the wheel leaves it out), next to deploy/.
+TEMPLATE_DIRS = (Path(__file__).resolve().parents[2] / "deploy" / "argo" / "workflowtemplates",)
 
 
 def workflow_templates() -> list[dict[str, Any]]:
-    """The platform's WorkflowTemplates (from the repository, or as shipped in the package)."""
+    """The platform's WorkflowTemplates, as ``deploy/argo`` installs them."""
     for folder in TEMPLATE_DIRS:
         if folder.is_dir():
             docs: list[dict[str, Any]] = []
@@ -58,3 +59,8 @@ async def bootstrap_cluster(cluster: ports.Cluster, settings: config.Settings) -
     for template in workflow_templates():
         template["metadata"]["namespace"] = namespace
         await cluster.apply_object(manifest=template)
+
+
+def persistent_simulator(data_dir: Path) -> sim_server.Simulator:
+    """The embedded cluster of ``nsaas dev``: its objects survive a restart, like a real cluster's."""
+    return sim_server.Simulator(state_file=data_dir / CLUSTER_STATE_FILE)

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import statistics
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import text
 
 import nsaas
 from nsaas import config, metrics
@@ -23,20 +20,12 @@ from nsaas.adapters.db import database as db
 from nsaas.adapters.db import repository
 from nsaas.adapters.events import memory, postgres
 from nsaas.adapters.kube import cluster as kube
-from nsaas.bundle import context, ownership
-from nsaas.domain import errors
 from nsaas.reconcile import loop as reconciler
 from nsaas.reconcile import selftest
-from nsaas.services import analytics, denials, inspect
+from nsaas.services import analytics, audit, denials, inspect, operations, timeline
 from nsaas.services import requests as request_service
 
 log = structlog.get_logger("nsaas.runtime")
-GAUGE_REFRESH_SECONDS = 5.0
-#: Quota usage needs two cluster-wide list calls: refreshed less often than the database gauges.
-QUOTA_REFRESH_SECONDS = 60.0
-ESTIMATE_REFRESH_SECONDS = 30.0
-#: Stated when no request has become ready yet; replaced by the measured median once one has.
-DEFAULT_ESTIMATE_SECONDS = 30
 
 
 @dataclass
@@ -53,12 +42,12 @@ class Runtime:
     reconciler: reconciler.Reconciler
     analytics: analytics.Analytics
     selftest: selftest.SelfTest
+    operations: operations.Operations
+    timeline: timeline.Timeline
+    audit: audit.AuditTrail
     denials: denials.DenialAudit
     version: str = nsaas.VERSION
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    _gauges_at: float = 0.0
-    _quotas_at: float = float("-inf")
-    _estimate: tuple[float, int] | None = None
 
     async def start_background(self, *, worker: bool) -> None:
         await self.bus.start()
@@ -67,73 +56,6 @@ class Runtime:
 
     def reconciler_status(self) -> dict[str, Any]:
         return self.reconciler.status()
-
-    async def checks(self) -> dict[str, dict[str, Any]]:
-        """Everything this process depends on: the database and the Kubernetes API."""
-        return {"database": await self.database_check(), "cluster": await self.cluster_check()}
-
-    async def database_check(self) -> dict[str, Any]:
-        """What readiness depends on: a process that cannot reach its database cannot serve anything."""
-        started = time.perf_counter()
-        try:
-            async with self.database.read() as conn:
-                await conn.execute(text("SELECT 1"))
-            result: dict[str, Any] = {"ok": True}
-        except Exception as exc:
-            result = {"ok": False, "error": type(exc).__name__}
-        result["ms"] = round((time.perf_counter() - started) * 1000, 1)
-        return result
-
-    async def cluster_check(self) -> dict[str, Any]:
-        """The Kubernetes API, reported (``/health/detailed``, ``nsaas_cluster_reachable``) but never
-        a readiness condition: a control-plane blip must not take routes that need no cluster out."""
-        started = time.perf_counter()
-        ok = await self.cluster.ping()
-        metrics.CLUSTER_REACHABLE.set(1 if ok else 0)
-        return {"ok": ok, "ms": round((time.perf_counter() - started) * 1000, 1)}
-
-    async def estimated_seconds(self) -> int:
-        """Median request-to-ready of recent requests, re-read at most every 30 s (creates are a hot path)."""
-        now = time.monotonic()
-        if self._estimate is None or now - self._estimate[0] >= ESTIMATE_REFRESH_SECONDS:
-            durations = await self.repo.provisioning_durations(limit=200)
-            value = max(1, round(statistics.median(durations))) if durations else DEFAULT_ESTIMATE_SECONDS
-            self._estimate = (now, value)
-        return self._estimate[1]
-
-    async def refresh_gauges(self) -> None:
-        """Namespace and backlog gauges from the database, at most every few seconds (scrapes are frequent)."""
-        now = time.monotonic()
-        if now - self._gauges_at < GAUGE_REFRESH_SECONDS:
-            return
-        self._gauges_at = now
-        metrics.NAMESPACES.clear()
-        for row in await self.repo.breakdown():
-            metrics.NAMESPACES.labels(row.status, row.team, row.tier, row.environment).set(row.count)
-        metrics.RECONCILE_BACKLOG.set(await self.repo.due_count(reconciler.utcnow()))
-        if (await self.cluster_check())["ok"] and now - self._quotas_at >= QUOTA_REFRESH_SECONDS:
-            self._quotas_at = now
-            await self._refresh_quota_gauges()
-
-    async def _refresh_quota_gauges(self) -> None:
-        """``nsaas_quota_usage_ratio`` from the live status of every managed namespace's ResourceQuota.
-
-        Two list calls a minute (managed namespaces for their team, then their quotas), not one read
-        per namespace; a failed read keeps the last values rather than reporting empty quotas.
-        """
-        owned = ownership.Ownership.of(self.settings.labels)
-        try:
-            namespaces = await self.cluster.list_namespaces(labels=owned.managed_selector)
-            usage = await self.cluster.quota_usage(labels={context.MANAGED_BY_LABEL: self.settings.labels.managed_by})
-        except errors.ClusterError as exc:
-            log.warning("quota usage not refreshed", error=exc.message)
-            return
-        teams = {info.name: info.labels.get(owned.key("team"), "") for info in namespaces}
-        metrics.QUOTA_USAGE_RATIO.clear()
-        for namespace, lines in usage.items():
-            if namespace in teams:
-                for resource, line in lines.items():
-                    metrics.QUOTA_USAGE_RATIO.labels(namespace, teams[namespace], resource).set(line.ratio)
 
     async def aclose(self) -> None:
         for task in self._tasks:
@@ -181,5 +103,8 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
         reconciler=worker,
         analytics=analytics.Analytics(settings=settings, repo=repo),
         selftest=selftest.SelfTest(settings=settings, cluster=cluster),
+        operations=operations.Operations(repo=repo, cluster=cluster, labels=settings.labels),
+        timeline=timeline.Timeline(repo=repo, bus=bus),
+        audit=audit.AuditTrail(repo=repo),
         denials=denials.DenialAudit(repo=repo),
     )

@@ -94,7 +94,7 @@ async def test_an_unreachable_cluster_degrades_health_but_not_readiness(
     assert detailed.status_code == 200
     assert detailed.json()["status"] == "degraded"
     assert detailed.json()["checks"]["cluster"]["ok"] is False
-    platform.rt._gauges_at = 0.0
+    platform.rt.operations.expire_caches()
     exposition = (await platform.client.get("/metrics")).text
     assert "nsaas_cluster_reachable 0.0" in exposition
     listed = await platform.call("GET", "/namespaces")
@@ -104,10 +104,10 @@ async def test_an_unreachable_cluster_degrades_health_but_not_readiness(
 async def test_readiness_fails_when_the_database_is_unreachable(
     platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken() -> None:
+    async def broken() -> None:
         raise ConnectionRefusedError
 
-    monkeypatch.setattr(platform.rt.database, "read", broken)
+    monkeypatch.setattr(platform.rt.repo, "ping", broken)
     ready = await platform.client.get("/health/ready")
     assert ready.status_code == 503
     assert ready.json()["checks"]["database"] == {"ok": False, "error": "ConnectionRefusedError", "ms": ANY}
@@ -117,7 +117,7 @@ async def test_metrics_expose_requests_namespaces_and_provisioning(platform: Pla
     name = unique("metrics")
     await platform.call("POST", "/namespaces/request", json=platform.body(name))
     await platform.converge(name)
-    platform.rt._gauges_at = 0.0
+    platform.rt.operations.expire_caches()
     text = (await platform.client.get("/metrics")).text
     assert 'nsaas_http_requests_total{component="api",method="POST",route="/api/platform/namespaces/request"' in text
     assert 'nsaas_namespaces{environment="development",status="ready",team="team-a",tier="small"}' in text
@@ -201,7 +201,7 @@ async def test_quota_usage_ratio_comes_from_the_live_quota_status(
     expected_cpu = 0.5 / float(quantity.parse(hard["requests.cpu"]))
     line = ""
     for _ in range(50):  # the quota controller counts asynchronously
-        platform.rt._gauges_at, platform.rt._quotas_at = 0.0, float("-inf")
+        platform.rt.operations.expire_caches()
         exposition = (await platform.client.get("/metrics")).text
         wanted = f'nsaas_quota_usage_ratio{{namespace="{name}",resource="requests.cpu",team="team-a"}}'
         line = next((row for row in exposition.splitlines() if row.startswith(wanted)), "")

@@ -92,7 +92,7 @@ async def _journey(platform: Platform, simulator: server.Simulator, sim_faults: 
         await platform.call("POST", "/namespaces/request", json=platform.body(unique("journeylimit")))
     ).status_code == 429
     # An SSE subscriber, then the scrape (gauges refreshed, quota usage read from the cluster).
-    platform.rt._gauges_at, platform.rt._quotas_at = 0.0, float("-inf")
+    platform.rt.operations.expire_caches()
 
 
 async def test_every_metric_an_alert_or_panel_uses_is_emitted_by_the_journey(

@@ -31,7 +31,7 @@ async def live() -> dict[str, Any]:
 
 @router.get("/health/ready")
 async def ready(rt: RuntimeDep) -> JSONResponse:
-    database = await rt.database_check()
+    database = await rt.operations.database_check()
     healthy = bool(database["ok"])
     return JSONResponse(
         {"status": "ready" if healthy else "not-ready", "checks": {"database": database}},
@@ -41,7 +41,7 @@ async def ready(rt: RuntimeDep) -> JSONResponse:
 
 @router.get("/health/detailed")
 async def detailed(rt: RuntimeDep) -> JSONResponse:
-    checks = await rt.checks()
+    checks = await rt.operations.checks()
     serving = bool(checks["database"]["ok"])
     body = {
         "status": "ready" if all(c["ok"] for c in checks.values()) else "degraded" if serving else "not-ready",
@@ -58,5 +58,5 @@ async def detailed(rt: RuntimeDep) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 async def prometheus(rt: RuntimeDep) -> Response:
-    await rt.refresh_gauges()
+    await rt.operations.refresh_gauges()
     return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
