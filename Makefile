@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint types contracts ci bootstrap golden bench clean postgres browser screenshots
+.PHONY: run test lint types contracts secrets ci bootstrap golden bench clean postgres browser screenshots
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -38,8 +38,12 @@ types: bootstrap
 contracts: bootstrap
 	$(BIN)/lint-imports
 
-## make ci: lint, types, import contracts and the full suite, PostgreSQL and browser tests required
-ci: bootstrap lint types contracts
+## make secrets: no committed secret outside the reviewed .secrets.baseline (detect-secrets)
+secrets: bootstrap
+	./scripts/scan-secrets.sh
+
+## make ci: lint, types, import contracts, the secret scan and the full suite, PostgreSQL and browser tests required
+ci: bootstrap lint types contracts secrets
 	NSAAS_REQUIRE_POSTGRES=1 NSAAS_REQUIRE_BROWSER=1 NSAAS_REQUIRE_KUBECTL=1 NSAAS_REQUIRE_PROMTOOL=1 $(BIN)/pytest -q -p no:cacheprovider
 
 ## make screenshots: every page state at 1280 and 390 px in light and dark mode, with axe-core run on

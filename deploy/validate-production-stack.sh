@@ -2,7 +2,9 @@
 # Validate the nsaas deployment stack.
 #   ./deploy/validate-production-stack.sh            offline: build every overlay, schema-validate
 #                                                    built-in kinds, check custom resources, pod
-#                                                    security, secret references, RBAC, metric names,
+#                                                    security, secret references, secret-store isolation,
+#                                                    RBAC, metric names and selector labels (with
+#                                                    --metrics-url URL..., a sample of each in live /metrics),
 #                                                    runbook links, promtool check + unit tests
 #   ./deploy/validate-production-stack.sh --cluster  post-deployment checks against the current
 #                                                    kubectl context (the seed's list), then each

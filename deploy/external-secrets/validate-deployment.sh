@@ -9,7 +9,9 @@ if [ "${1:-}" != "--cluster" ]; then exec "$here/../validate-production-stack.sh
 # shellcheck source=../lib-cluster-checks.sh
 source "$here/../lib-cluster-checks.sh"
 check "operator pods ready" pods_ready external-secrets-system app.kubernetes.io/name=external-secrets
-check "ClusterSecretStore azure-keyvault is valid" bash -c "[ \"\$(kubectl get clustersecretstore azure-keyvault -o jsonpath={.status.conditions[0].status})\" = True ]"
+for store in platform-keyvault tenant-keyvault; do
+  check "ClusterSecretStore $store is valid" bash -c "[ \"\$(kubectl get clustersecretstore $store -o jsonpath={.status.conditions[0].status})\" = True ]"
+done
 check "platform-api-secrets synced" externalsecret_synced platform-system platform-api-secrets
 check "platform-ui-secrets synced" externalsecret_synced platform-system platform-ui-secrets
 check "argo-secrets synced" externalsecret_synced argo argo-secrets

@@ -95,6 +95,18 @@ def check_metrics(
             problems.append(
                 findings.Finding("metrics", f"dashboard {key}", f"unknown metric(s) {sorted(missing)} in {expr}")
             )
+    labels = metricnames.nsaas_label_names()
+    for rule in rules:
+        for wrong in metricnames.unknown_labels([rule["expr"]], labels).values():
+            name = rule.get("alert") or rule.get("record", "?")
+            problems.append(findings.Finding("metrics", name, f"label(s) the metric does not have: {sorted(wrong)}"))
+    for key, dashboard in dashboards.items():
+        for expr, wrong in metricnames.unknown_labels(metricnames.dashboard_queries(dashboard), labels).items():
+            problems.append(
+                findings.Finding(
+                    "metrics", f"dashboard {key}", f"label(s) the metric does not have: {sorted(wrong)} in {expr}"
+                )
+            )
     titles = {str(d.get("title", "")) for d in dashboards.values()}
     problems.extend(
         findings.Finding("dashboards", "monitoring", f"no dashboard titled {wanted!r}")

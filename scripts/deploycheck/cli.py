@@ -22,6 +22,7 @@ from scripts.deploycheck import (
     rbac,
     references,
     schema,
+    secretstores,
 )
 
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
@@ -30,9 +31,17 @@ PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 def validate(
     deploy_dir: Path, *, exposition: str | None = None, targets: tuple[str, ...] = manifests.BUILD_TARGETS
 ) -> list[findings.Finding]:
-    """All findings for the tree at ``deploy_dir`` (its parent is the repository root)."""
+    """All findings for the tree at ``deploy_dir`` (its parent is the repository root).
+
+    Offline (no ``exposition``) a metric must be declared by nsaas's registry; against live
+    ``/metrics`` text it must have a sample there, since a declared-but-never-set metric makes its
+    alert and panels dead.
+    """
     problems: list[findings.Finding] = []
-    known = metricnames.exported_names(exposition or metricnames.nsaas_exposition())
+    if exposition is None:
+        known = metricnames.exported_names(metricnames.nsaas_exposition())
+    else:
+        known = metricnames.sampled_names(exposition)
     known |= metricnames.external_names(deploy_dir / "monitoring" / "external-metrics.txt")
     for target in targets:
         objects = manifests.build(deploy_dir, target).objects
@@ -50,6 +59,7 @@ def check_objects(objects: list[findings.Manifest], *, known: set[str], deploy_d
         *podsecurity.check(objects),
         *references.check(objects),
         *rbac.check(objects),
+        *secretstores.check(objects),
     ]
     rule_objects = [o for o in objects if o.get("kind") == "PrometheusRule"]
     if rule_objects:
@@ -84,13 +94,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="deploycheck", description=__doc__)
     parser.add_argument("--deploy", type=Path, default=Path(__file__).resolve().parents[2] / "deploy")
     parser.add_argument(
-        "--metrics-url", help="check metric names against a live /metrics instead of the local registry"
+        "--metrics-url",
+        action="append",
+        help="require a sample of every metric in live /metrics (repeat for API, worker and UI) "
+        "instead of a declaration in the local registry",
     )
     args = parser.parse_args(argv)
     exposition = None
     if args.metrics_url:
-        with urllib.request.urlopen(args.metrics_url, timeout=10) as response:  # noqa: S310 - operator-given URL
-            exposition = response.read().decode()
+        texts = []
+        for url in args.metrics_url:
+            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - operator-given URL
+                texts.append(response.read().decode())
+        exposition = "\n".join(texts)
     try:
         problems = validate(args.deploy, exposition=exposition)
     except manifests.BuildError as exc:

@@ -50,6 +50,7 @@ REQUIRED: dict[str, list[Rule]] = {
     ],
     "PeerAuthentication": [("spec.mtls.mode", str)],
     "AuthorizationPolicy": [("spec.action", str), ("spec.rules", list)],
+    "RequestAuthentication": [("spec.selector.matchLabels", dict), ("spec.jwtRules", list)],
     "ServiceMonitor": [("spec.selector.matchLabels", dict), ("spec.endpoints", list)],
     "PrometheusRule": [("spec.groups", list)],
 }
@@ -127,7 +128,26 @@ def _prometheus_rule(obj: findings.Manifest) -> list[findings.Finding]:
     return problems
 
 
+def _request_authentication(obj: findings.Manifest) -> list[findings.Finding]:
+    """Every JWT rule names an https issuer and JWKS and at least one audience (an empty list accepts any)."""
+    problems = []
+    for rule in findings.dig(obj, "spec.jwtRules") or []:
+        for field in ("issuer", "jwksUri"):
+            if not str(rule.get(field) or "").startswith("https://"):
+                problems.append(
+                    findings.Finding("custom-resource", findings.describe(obj), f"jwtRules {field} must be https")
+                )
+        if not rule.get("audiences"):
+            problems.append(
+                findings.Finding(
+                    "custom-resource", findings.describe(obj), "jwtRules without audiences accept any audience"
+                )
+            )
+    return problems
+
+
 SEMANTIC: dict[str, Callable[[findings.Manifest], list[findings.Finding]]] = {
+    "RequestAuthentication": _request_authentication,
     "HelmRelease": _helm_release,
     "WorkflowTemplate": _workflow_template,
     "PrometheusRule": _prometheus_rule,

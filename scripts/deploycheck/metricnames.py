@@ -62,6 +62,56 @@ def exported_names(exposition: str) -> set[str]:
     return names
 
 
+def sampled_names(exposition: str) -> set[str]:
+    """Series names that have at least one sample (a live ``/metrics`` after traffic): a family that
+    is only declared (``# TYPE`` and nothing else) is not here, because a rule on it can never fire."""
+    return {
+        re.split(r"[{ ]", line, maxsplit=1)[0] for line in exposition.splitlines() if line and not line.startswith("#")
+    }
+
+
+#: Labels Prometheus itself puts on every scraped series (target labels of a ServiceMonitor).
+TARGET_LABELS = frozenset({"job", "instance", "namespace", "pod", "service", "container", "endpoint"})
+_SELECTOR = re.compile(r"(?<![\w:.])([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{([^}]*)\}")
+_MATCHER = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)")
+
+
+def selector_labels(expr: str) -> dict[str, set[str]]:
+    """metric name -> label names its selectors match on (``nsaas_x{route="/a", status=~"5.."}``)."""
+    text = _VARIABLES.sub("x", _STRINGS.sub('""', expr))
+    found: dict[str, set[str]] = {}
+    for name, body in _SELECTOR.findall(text):
+        found.setdefault(name, set()).update(_MATCHER.findall(body))
+    return found
+
+
+def nsaas_label_names() -> dict[str, set[str]]:
+    """Series name -> the label names nsaas's own registry gives it (histogram buckets add ``le``)."""
+    from nsaas import metrics
+
+    out: dict[str, set[str]] = {}
+    for collector in list(metrics.REGISTRY._collector_to_names):
+        labels = set(getattr(collector, "_labelnames", ()))
+        for series in metrics.REGISTRY._collector_to_names[collector]:
+            out[series] = labels | ({"le"} if series.endswith("_bucket") else set())
+    return out
+
+
+def unknown_labels(exprs: Iterable[str], labels: dict[str, set[str]]) -> dict[str, set[str]]:
+    """expression -> ``metric:label`` pairs whose label the metric does not have (nsaas metrics only)."""
+    out: dict[str, set[str]] = {}
+    for expr in exprs:
+        wrong = {
+            f"{metric}:{label}"
+            for metric, used in selector_labels(expr).items()
+            if metric in labels
+            for label in used - labels[metric] - TARGET_LABELS
+        }
+        if wrong:
+            out[expr] = wrong
+    return out
+
+
 def nsaas_exposition() -> str:
     """The exposition of nsaas's own registry, as ``/metrics`` would serve it."""
     from prometheus_client import exposition

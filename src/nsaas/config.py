@@ -145,7 +145,7 @@ class BundleSettings(BaseModel):
     ingress_namespace: str = "istio-ingress"
     database_cidrs: list[str] = Field(default_factory=lambda: ["10.20.0.0/16"])
     database_ports: list[int] = Field(default_factory=lambda: [5432, 1433, 3306])
-    secret_store: str = "azure-keyvault"
+    secret_store: str = "tenant-keyvault"
     backup_retention_days: int = Field(default=14, ge=1, le=3650)
     backup_schedule: str = "0 2 * * *"
     velero_namespace: str = "velero"
@@ -198,6 +198,14 @@ class NotificationSettings(BaseModel):
     allow_http: bool = False
 
 
+class TracingSettings(BaseModel):
+    """OpenTelemetry tracing: spans always propagate; they are exported only to a configured endpoint."""
+
+    #: OTLP/HTTP collector base URL (``http://otel-collector:4318``); empty: export nothing.
+    otlp_endpoint: str = ""
+    sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NSAAS_", env_nested_delimiter="__", extra="ignore", frozen=False)
 
@@ -219,6 +227,7 @@ class Settings(BaseSettings):
     pricing: PricingSettings = Field(default_factory=PricingSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
 
     @property
     def dev_mode(self) -> bool:

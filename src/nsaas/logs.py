@@ -1,7 +1,8 @@
 """Structured logging: JSON lines carrying the request and correlation ids of the current call.
 
-The ids live in structlog's context variables, bound by the API middleware and by the
-reconciler for each request it works on, so every log line of one operation can be joined.
+The ids live in structlog's context variables, bound by the API and UI middleware and by the
+reconciler for each request it works on, so every log line of one operation can be joined; the
+OpenTelemetry trace and span ids are added from the current span (``nsaas.tracing``).
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import sys
 
 import structlog
 
+from nsaas import tracing
+
 
 def configure(*, level: str = "INFO", json: bool = True) -> None:
     processors: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
+        tracing.add_trace_ids,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),

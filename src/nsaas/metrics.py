@@ -79,3 +79,25 @@ QUOTA_USAGE_RATIO = Gauge(
     registry=REGISTRY,
 )
 EVENT_SUBSCRIBERS = Gauge("nsaas_event_subscribers", "Open SSE streams", registry=REGISTRY)
+AUDIT_DENIALS_SUPPRESSED = Counter(
+    "nsaas_audit_denials_suppressed_total",
+    "Authorization refusals not written to the audit log because the per-process cap was reached",
+    registry=REGISTRY,
+)
+CLUSTER_REACHABLE = Gauge(
+    "nsaas_cluster_reachable",
+    "1 when the last check reached the Kubernetes API, 0 when it did not (not a readiness condition)",
+    registry=REGISTRY,
+)
+UI_LOGINS = Counter(
+    "nsaas_ui_logins_total",
+    "UI sign-in attempts by method (oidc, dev) and outcome",
+    ["method", "outcome"],
+    registry=REGISTRY,
+)
+UI_API_ERRORS = Counter(
+    "nsaas_ui_api_errors_total",
+    "Platform API calls from the UI that failed, by HTTP status (503 when the API was unreachable)",
+    ["status"],
+    registry=REGISTRY,
+)

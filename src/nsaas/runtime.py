@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+import nsaas
 from nsaas import config, metrics
 from nsaas.adapters import webhook
 from nsaas.adapters.auth import authenticator as auth
@@ -23,11 +24,10 @@ from nsaas.adapters.events import memory, postgres
 from nsaas.adapters.kube import cluster as kube
 from nsaas.reconcile import loop as reconciler
 from nsaas.reconcile import selftest
-from nsaas.services import analytics, audit, inspect, notifier, operations, timeline
+from nsaas.services import analytics, audit, denials, inspect, notifier, operations, timeline
 from nsaas.services import requests as request_service
 
 log = structlog.get_logger("nsaas.runtime")
-VERSION = "1.1.0"
 
 
 @dataclass
@@ -50,7 +50,8 @@ class Runtime:
     outbox: outbox_db.Outbox
     notifier: notifier.Notifier
     webhooks: webhook.WebhookSender
-    version: str = VERSION
+    denials: denials.DenialAudit
+    version: str = nsaas.VERSION
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start_background(self, *, worker: bool) -> None:
@@ -98,7 +99,7 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
     worker = reconciler.Reconciler(settings=settings, repo=repo, cluster=cluster, bus=bus)
     outbox = outbox_db.Outbox(database)
     webhooks = webhook.WebhookSender(timeout_seconds=settings.notifications.timeout_seconds)
-    metrics.BUILD_INFO.labels(VERSION, component).set(1)
+    metrics.BUILD_INFO.labels(nsaas.VERSION, component).set(1)
     return Runtime(
         settings=settings,
         component=component,
@@ -112,10 +113,11 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
         reconciler=worker,
         analytics=analytics.Analytics(settings=settings, repo=repo),
         selftest=selftest.SelfTest(settings=settings, cluster=cluster),
-        operations=operations.Operations(repo=repo, cluster=cluster),
+        operations=operations.Operations(repo=repo, cluster=cluster, labels=settings.labels),
         timeline=timeline.Timeline(repo=repo, bus=bus),
         audit=audit.AuditTrail(repo=repo),
         outbox=outbox,
         notifier=notifier.Notifier(settings=settings, outbox=outbox, sender=webhooks),
         webhooks=webhooks,
+        denials=denials.DenialAudit(repo=repo),
     )

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
 
+from nsaas.adapters.kube import quantity
 from nsaas.api import app as api_app
+from nsaas.domain import tiers
+from nsaas.sim import server
 from tests.support.platform import Platform, live_server, unique
 
 
@@ -70,13 +74,14 @@ async def test_health_probes_report_database_and_cluster(platform: Platform) -> 
     assert live.json()["status"] == "ok"
     ready = await platform.client.get("/health/ready")
     assert ready.status_code == 200
-    assert set(ready.json()["checks"]) == {"database", "cluster"}
+    assert set(ready.json()["checks"]) == {"database"}
     detailed = (await platform.client.get("/health/detailed")).json()
+    assert set(detailed["checks"]) == {"database", "cluster"}
     assert detailed["engine"] == "direct"
     assert detailed["reconciler"]["worker"]
 
 
-async def test_readiness_fails_when_the_cluster_is_unreachable(
+async def test_an_unreachable_cluster_degrades_health_but_not_readiness(
     platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def down() -> bool:
@@ -84,15 +89,35 @@ async def test_readiness_fails_when_the_cluster_is_unreachable(
 
     monkeypatch.setattr(platform.rt.cluster, "ping", down)
     ready = await platform.client.get("/health/ready")
+    assert ready.status_code == 200
+    detailed = await platform.client.get("/health/detailed")
+    assert detailed.status_code == 200
+    assert detailed.json()["status"] == "degraded"
+    assert detailed.json()["checks"]["cluster"]["ok"] is False
+    platform.rt.operations.expire_caches()
+    exposition = (await platform.client.get("/metrics")).text
+    assert "nsaas_cluster_reachable 0.0" in exposition
+    listed = await platform.call("GET", "/namespaces")
+    assert listed.status_code == 200
+
+
+async def test_readiness_fails_when_the_database_is_unreachable(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken() -> None:
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(platform.rt.repo, "ping", broken)
+    ready = await platform.client.get("/health/ready")
     assert ready.status_code == 503
-    assert ready.json()["checks"]["cluster"]["ok"] is False
+    assert ready.json()["checks"]["database"] == {"ok": False, "error": "ConnectionRefusedError", "ms": ANY}
 
 
 async def test_metrics_expose_requests_namespaces_and_provisioning(platform: Platform) -> None:
     name = unique("metrics")
     await platform.call("POST", "/namespaces/request", json=platform.body(name))
     await platform.converge(name)
-    platform.rt._gauges_at = 0.0
+    platform.rt.operations.expire_caches()
     text = (await platform.client.get("/metrics")).text
     assert 'nsaas_http_requests_total{component="api",method="POST",route="/api/platform/namespaces/request"' in text
     assert 'nsaas_namespaces{environment="development",status="ready",team="team-a",tier="small"}' in text
@@ -142,3 +167,46 @@ async def test_audit_records_who_did_what_from_where(platform: Platform) -> None
     assert entry["userAgent"] == "pytest-ua"
     assert entry["outcome"] == "success"
     assert entry["after"]["namespaceName"] == name
+
+
+async def test_the_public_api_health_path_answers_without_a_token(platform: Platform) -> None:
+    answer = await platform.client.get("/api/health")
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "ok"
+
+
+async def test_quota_usage_ratio_comes_from_the_live_quota_status(
+    platform: Platform, simulator: server.Simulator
+) -> None:
+    name = unique("quotaratio")
+    await platform.call("POST", "/namespaces/request", json=platform.body(name))
+    assert await platform.converge(name) == "ready"
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "worker", "namespace": name},
+        "spec": {
+            "containers": [
+                {"name": "app", "image": "busybox", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}
+            ]
+        },
+    }
+    headers = {"Authorization": f"Bearer {simulator.token}"}
+    async with httpx.AsyncClient(
+        base_url=simulator.url, headers=headers, verify=simulator.client_ssl_context()
+    ) as kube:
+        created = await kube.post(f"/api/v1/namespaces/{name}/pods", json=pod)
+        assert created.status_code == 201, created.text
+    hard = tiers.get("small").quota_hard(gpu=False)
+    expected_cpu = 0.5 / float(quantity.parse(hard["requests.cpu"]))
+    line = ""
+    for _ in range(50):  # the quota controller counts asynchronously
+        platform.rt.operations.expire_caches()
+        exposition = (await platform.client.get("/metrics")).text
+        wanted = f'nsaas_quota_usage_ratio{{namespace="{name}",resource="requests.cpu",team="team-a"}}'
+        line = next((row for row in exposition.splitlines() if row.startswith(wanted)), "")
+        if line and float(line.split()[-1]) > 0:
+            break
+        await asyncio.sleep(0.1)
+    assert line, "no quota sample for the namespace"
+    assert float(line.split()[-1]) == pytest.approx(expected_cpu)

@@ -1,9 +1,6 @@
 """The tenant guardrail (ValidatingAdmissionPolicy) decides representative requests correctly.
 
-The policy's CEL is evaluated here with cel-python, with the variables Kubernetes provides
-(``object``, ``oldObject``, ``request``, ``variables``), after the same resource match the API
-server does. Kubernetes' CEL adds extension libraries this policy deliberately does not use, so the
-standard-CEL evaluation here is faithful.
+The policy's CEL is evaluated with cel-python (tests/deploy/admission.py).
 """
 
 from __future__ import annotations
@@ -11,12 +8,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import celpy
 import pytest
-import yaml
 
 from nsaas import config
-from tests.deploy import conftest
+from tests.deploy import admission, conftest
 
 POLICY_FILE = conftest.DEPLOY / "guardrails" / "managed-objects-policy.yaml"
 PLATFORM_API = "system:serviceaccount:platform-system:platform-api"
@@ -25,44 +20,14 @@ TENANT = "alice@team-a.example.com"
 MANAGED = {"app.kubernetes.io/managed-by": "nsaas"}
 
 
-def _policy() -> dict[str, Any]:
-    return next(d for d in yaml.safe_load_all(POLICY_FILE.read_text()) if d["kind"] == "ValidatingAdmissionPolicy")
-
-
-def _matched(policy: dict[str, Any], *, group: str, resource: str, operation: str) -> bool:
-    return any(
-        group in rule["apiGroups"] and resource in rule["resources"] and operation in rule["operations"]
-        for rule in policy["spec"]["matchConstraints"]["resourceRules"]
-    )
-
-
 def admitted(
     *, user: str, operation: str, resource: str, group: str = "", old: dict[str, Any] | None, new: dict[str, Any] | None
 ) -> bool:
     """What the API server would answer: True when the policy lets the request through."""
-    policy = _policy()
-    if not _matched(policy, group=group, resource=resource, operation=operation):
-        return True
-    env = celpy.Environment()
-    request = {
-        "operation": operation,
-        "userInfo": {"username": user},
-        "resource": {"group": group, "resource": resource},
-    }
-    activation: dict[str, Any] = {
-        "object": celpy.json_to_cel(new),
-        "oldObject": celpy.json_to_cel(old),
-        "request": celpy.json_to_cel(request),
-    }
-    variables: dict[str, Any] = {}
-    for variable in policy["spec"]["variables"]:
-        activation["variables"] = celpy.celtypes.MapType(variables)
-        program = env.program(env.compile(variable["expression"]))
-        variables[celpy.celtypes.StringType(variable["name"])] = program.evaluate(activation)
-    activation["variables"] = celpy.celtypes.MapType(variables)
-    return all(
-        bool(env.program(env.compile(v["expression"])).evaluate(activation)) for v in policy["spec"]["validations"]
+    found = admission.failures(
+        admission.policy(POLICY_FILE), user=user, operation=operation, resource=resource, group=group, old=old, new=new
     )
+    return not found
 
 
 def _object(kind: str, name: str, labels: dict[str, str], namespace: str | None = "team-a-dev") -> dict[str, Any]:

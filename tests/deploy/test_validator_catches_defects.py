@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from scripts.deploycheck import cli, findings
+from scripts.deploycheck import cli, findings, metricnames
 
 from tests.deploy import conftest
 
@@ -102,3 +102,20 @@ def test_a_misspelt_field_of_a_built_in_kind_fails_schema_validation(deploy_copy
     text = _messages(cli.validate(deploy_copy, targets=PRODUCTION))
     assert "[schema]" in text
     assert "HorizontalPodAutoscaler platform-system/platform-api" in text
+
+
+def test_a_selector_on_a_label_the_metric_does_not_have_is_named(deploy_copy: Path) -> None:
+    rules = deploy_copy / "monitoring" / "prometheusrule.yaml"
+    text = rules.read_text()
+    planted = 'nsaas_provisioning_results_total{operation=~"provision|update",outcome="failed"}'
+    assert planted in text
+    rules.write_text(text.replace(planted, planted.replace("outcome=", "result=")))
+    found = _messages(cli.validate(deploy_copy, targets=PRODUCTION))
+    assert "label(s) the metric does not have: ['nsaas_provisioning_results_total:result']" in found
+
+
+def test_against_live_metrics_a_declared_but_silent_metric_is_named(tools: None) -> None:
+    declared_only = metricnames.nsaas_exposition()
+    silent = [line for line in declared_only.splitlines() if not line.startswith("nsaas_quota_usage_ratio")]
+    problems = _messages(cli.validate(conftest.DEPLOY, exposition="\n".join(silent), targets=PRODUCTION))
+    assert "unknown metric(s) ['nsaas_quota_usage_ratio']" in problems

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 TENANT = "99999999-8888-7777-6666-555555555555"
 CLIENT_ID = "bbbbbbbb-1111-2222-3333-cccccccccccc"
-CLIENT_SECRET = "local-provider-client-secret"
+CLIENT_SECRET = "local-provider-client-secret"  # pragma: allowlist secret (the local test provider's)
 KID = "local-oidc-key"
 
 

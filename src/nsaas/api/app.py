@@ -11,12 +11,12 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from nsaas import config, metrics, runtime
-from nsaas.api import errors, middleware, ratelimit
+import nsaas
+from nsaas import config, metrics, requestcontext, runtime, tracing
+from nsaas.api import errors, ratelimit
 from nsaas.api.routes import admin, analytics, audit, catalog, events, health, namespaces, notifications
 
 STATIC = Path(__file__).parent / "static"
-VERSION = "1.1.0"
 
 
 def create_app(settings: config.Settings, *, rt: runtime.Runtime | None = None) -> FastAPI:
@@ -38,7 +38,7 @@ def create_app(settings: config.Settings, *, rt: runtime.Runtime | None = None) 
 
     app = FastAPI(
         title="nsaas Platform API",
-        version=VERSION,
+        version=nsaas.VERSION,
         description="Self-service Namespace-as-a-Service for Kubernetes.",
         openapi_url="/api/openapi.json",
         docs_url=None,
@@ -63,6 +63,7 @@ def create_app(settings: config.Settings, *, rt: runtime.Runtime | None = None) 
             swagger_favicon_url="/api/static/vendor/swagger-ui/favicon.png",
         )
 
-    metrics.BUILD_INFO.labels(VERSION, "api").set(1)
-    app.add_middleware(middleware.RequestContext, component="api", max_body_bytes=settings.auth.max_body_bytes)
+    metrics.BUILD_INFO.labels(nsaas.VERSION, "api").set(1)
+    tracing.instrument_app(app)
+    app.add_middleware(requestcontext.RequestContext, component="api", max_body_bytes=settings.auth.max_body_bytes)
     return app

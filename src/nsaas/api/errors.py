@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nsaas.domain import errors
+from nsaas.services import denials
 
 log = structlog.get_logger("nsaas.api")
 
@@ -64,11 +65,35 @@ async def _nsaas_error(request: Request, exc: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = 'Bearer realm="nsaas"'
     if status >= 500:
         log.error("request failed", error=exc.code, message=exc.message)
+    if isinstance(exc, errors.PermissionDenied):
+        await _audit_denial(request, exc)
     message = exc.message if status < 500 or isinstance(exc, errors.ClusterError) else "internal error"
     return JSONResponse(
         body(error=exc.code, message=message, request=request, details=exc.details),
         status_code=status,
         headers=headers,
+    )
+
+
+async def _audit_denial(request: Request, exc: errors.PermissionDenied) -> None:
+    """Who was refused what and why, into the audit log (folded and capped by the denial recorder)."""
+    principal = getattr(request.state, "principal", None)
+    runtime = getattr(request.app.state, "runtime", None)
+    if principal is None or runtime is None:
+        return
+    route = request.scope.get("route")
+    template = getattr(route, "path", request.url.path)
+    await runtime.denials.record(
+        denials.Denial(
+            actor=principal.subject,
+            roles=tuple(sorted(principal.roles)),
+            action=f"{request.method} {template}",
+            target=str(request.path_params.get("name", "")),
+            reason=exc.message,
+            correlation_id=getattr(request.state, "correlation_id", None),
+            source_ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+        )
     )
 
 

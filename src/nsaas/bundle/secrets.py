@@ -1,16 +1,17 @@
-"""ExternalSecret for ``database-access``: database credentials from the platform's vault.
+"""ExternalSecret for ``database-access``: database credentials from the tenants' vault.
 
 External Secrets Operator copies two remote keys from the ClusterSecretStore
-``settings.bundle.secret_store`` (Azure Key Vault by default) into the Secret
-``database-credentials`` (keys ``username`` and ``password``), refreshed hourly so a rotation in
-the vault reaches pods without a redeploy. The remote key names are a convention the database
-team provisions against: ``<team>-<namespace>-db-username`` and ``<team>-<namespace>-db-password``
-(Key Vault secret names allow letters, digits and dashes, which team and namespace names are).
+``settings.bundle.secret_store`` (``tenant-keyvault``: a vault holding tenants' secrets only, never
+the platform's) into the Secret ``database-credentials`` (keys ``username`` and ``password``),
+refreshed hourly so a rotation in the vault reaches pods without a redeploy. The remote key names
+are a convention the database team provisions against: ``<team>--<namespace>-db-username`` and
+``<team>--<namespace>-db-password``. ``<team>--`` is the team's prefix in the tenant vault: the
+admission policy deploy/guardrails/tenant-secrets-policy.yaml admits an ExternalSecret in a team's
+namespace only when every key it reads starts with it, and team names never contain ``--``, so no
+team's prefix starts another's (Key Vault secret names allow letters, digits and dashes only).
 
 The target Secret is owned by the ExternalSecret (``creationPolicy: Owner``), so pruning the
-ExternalSecret when the feature is removed also removes the credentials. Which namespaces may
-read which keys through the shared store is the store's own policy (its ``conditions``), not
-something a rendered bundle can guarantee.
+ExternalSecret when the feature is removed also removes the credentials.
 """
 
 from __future__ import annotations
@@ -27,8 +28,13 @@ def objects(ctx: context.RenderContext) -> list[model.Manifest]:
     return [database_credentials(ctx)]
 
 
+def team_prefix(team: str) -> str:
+    """The start every key of ``team`` has in the tenant vault (the admission policy's rule)."""
+    return f"{team}--"
+
+
 def remote_key(ctx: context.RenderContext, field: str) -> str:
-    return f"{ctx.spec.team}-{ctx.namespace}-db-{field}"
+    return f"{team_prefix(ctx.spec.team)}{ctx.namespace}-db-{field}"
 
 
 def database_credentials(ctx: context.RenderContext) -> model.Manifest:

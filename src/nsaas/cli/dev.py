@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from nsaas import config, logs, runtime
+from nsaas import config, logs, runtime, tracing
 from nsaas.adapters.auth import dev as dev_auth
 from nsaas.api import app as api_app
 from nsaas.cli import sim as sim_command
@@ -60,6 +60,7 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
         ),
     )
     logs.configure(level=settings.log_level, json=False)
+    tracing.configure(settings, component="dev")
     from nsaas.ui import app as ui_app  # the UI is heavy to import; only dev needs both
 
     rt = await runtime.build(settings, component="dev")

@@ -10,7 +10,7 @@ import typer
 import uvicorn
 from prometheus_client import start_http_server
 
-from nsaas import config, logs, metrics, runtime
+from nsaas import config, logs, metrics, runtime, tracing
 from nsaas.api import app as api_app
 from nsaas.domain import errors
 
@@ -20,9 +20,10 @@ def register(app: typer.Typer) -> None:
     app.command("worker")(worker)
 
 
-def _settings(*, needs: tuple[str, ...]) -> config.Settings:
+def _settings(*, needs: tuple[str, ...], component: str) -> config.Settings:
     settings = config.Settings()
     logs.configure(level=settings.log_level, json=settings.log_json)
+    tracing.configure(settings, component=component)
     try:
         settings.check_production(needs=needs)
     except errors.ConfigurationError as exc:
@@ -37,7 +38,7 @@ def api(
     worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run the reconciler in-process")] = True,
 ) -> None:
     """The Platform API (FastAPI on uvicorn); runs the reconciler in-process unless --no-worker."""
-    settings = _settings(needs=("jwt_secret",))
+    settings = _settings(needs=("jwt_secret",), component="api")
     settings.engines.run_in_api = worker and settings.engines.run_in_api
     uvicorn.run(
         api_app.create_app(settings), host=host, port=port, log_config=None, access_log=False, proxy_headers=True
@@ -48,7 +49,7 @@ def worker(
     metrics_port: Annotated[int, typer.Option(help="Port for /metrics (0: none)")] = 9090,
 ) -> None:
     """The reconciler alone; run any number of replicas (work is claimed through the database)."""
-    settings = _settings(needs=())
+    settings = _settings(needs=(), component="worker")
     if metrics_port:
         start_http_server(metrics_port, registry=metrics.REGISTRY)
     with contextlib.suppress(KeyboardInterrupt):

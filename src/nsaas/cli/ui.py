@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from nsaas import config, logs
+from nsaas import config, logs, tracing
 from nsaas.adapters.auth import dev
 from nsaas.domain import errors
 from nsaas.ui import app as ui_app
@@ -25,6 +25,7 @@ def ui(
     """The Platform UI; refuses to start outside dev mode without its session and client secrets."""
     settings = config.Settings()
     logs.configure(level=settings.log_level, json=settings.log_json)
+    tracing.configure(settings, component="ui")
     try:
         tokens = dev.persona_tokens(settings) if settings.dev_mode else None
         application = ui_app.create_app(settings, api_url=api_url, persona_tokens=tokens)

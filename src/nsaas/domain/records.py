@@ -73,6 +73,8 @@ class RequestRecord:
     #: TTL warnings already sent, as hours before expiry.
     warnings_sent: tuple[int, ...]
     workflow_name: str | None
+    #: W3C traceparent of the call that created the request (tracing links the runs to it).
+    traceparent: str | None = None
 
     @property
     def spec_obj(self) -> requests.NamespaceSpec:
@@ -98,6 +100,7 @@ class NewRequest:
     approved_at: datetime | None = None
     expires_at: datetime | None = None
     next_attempt_at: datetime | None = None
+    traceparent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,9 @@ PRINCIPAL_TYPES: tuple[PrincipalType, ...] = get_args(PrincipalType)
 ROLE_DEFINITIONS: tuple[RoleDefinition, ...] = get_args(RoleDefinition)
 
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
-TEAM_RE = re.compile(r"^[a-z0-9-]+$")
+#: Dash-separated words: no leading, trailing or double dash, so ``<team>--`` (the team's key prefix
+#: in the tenant vault) never starts another team's prefix.
+TEAM_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TTL_RE = re.compile(r"^(\d+)([hd])$")
 MAX_NAME = 63
 TEAM_LENGTH = (2, 32)
@@ -269,7 +271,7 @@ def _check_team(team: str, problems: dict[str, str]) -> bool:
     if not low <= len(team) <= high:
         problems["team"] = f"must be {low} to {high} characters (got {len(team)})"
     elif not TEAM_RE.match(team):
-        problems["team"] = "must be lowercase letters, digits and '-'"
+        problems["team"] = "must be lowercase letters and digits in words joined by single '-'"
     return "team" not in problems
 
 

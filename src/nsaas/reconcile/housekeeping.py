@@ -16,6 +16,7 @@ import structlog
 
 from nsaas import config
 from nsaas.bundle import model, ownership
+from nsaas.domain import audit as actions
 from nsaas.domain import changes, errors, lifecycle, records
 from nsaas.reconcile import outcomes
 from nsaas.reconcile.engines import direct
@@ -88,7 +89,7 @@ class Housekeeping:
                         message=f"namespace {info.name} reappeared after the request ended; deleting it",
                     ),
                 )
-                await self.repo.add_audit(outcomes.audit("namespace.orphan-deleted", record))
+                await self.repo.add_audit(outcomes.audit(actions.ORPHAN_DELETED, record))
         return started
 
     async def _ended_owner(self, info: ports.NamespaceInfo) -> records.RequestRecord | None:
@@ -131,7 +132,7 @@ class Housekeeping:
                 status_reason="TTL reached; decommissioning",
             ),
             event=records.NewEvent(kind="status", message=f"TTL reached at {record.expires_at:%Y-%m-%d %H:%M} UTC"),
-            audit=outcomes.audit("namespace.expire", record),
+            audit=outcomes.audit(actions.EXPIRE, record),
         )
         await self.bus.publish(await self.repo.latest_event_id())
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 
-from nsaas import config, metrics
+from nsaas import config, metrics, tracing
 from nsaas.bundle import model
 from nsaas.domain import errors, records
 from nsaas.reconcile import engines, housekeeping, outcomes, steps
@@ -119,7 +119,8 @@ class Reconciler:
     async def _guarded(self, record: records.RequestRecord) -> None:
         structlog.contextvars.bind_contextvars(request_id=record.id, namespace=record.name)
         try:
-            await self.steps.reconcile(record)
+            with tracing.continued(record.traceparent, "reconcile", request_id=record.id, namespace=record.name):
+                await self.steps.reconcile(record)
             self._stats["steps"] += 1
         except errors.Conflict as exc:
             # The lease was lost or the request changed under us: someone else's view wins.

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from nsaas import config, metrics
+from nsaas.domain import audit as actions
 from nsaas.domain import changes, errors, lifecycle, records
 from nsaas.reconcile import engines
 from nsaas.services import ports
@@ -125,7 +126,7 @@ class Outcomes:
             operation = "update" if record.status in (S.UPDATING, S.READY) else "provision"
             metrics.PROVISIONING_RESULTS.labels(record.engine, operation, "failed").inc()
         await self.release(
-            record, change, event=event, audit=audit("namespace.failed", record, outcome="failed", detail=reason)
+            record, change, event=event, audit=audit(actions.FAILED, record, outcome="failed", detail=reason)
         )
 
     async def report(self, record: records.RequestRecord, progress: engines.Progress) -> None:

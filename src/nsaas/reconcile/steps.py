@@ -19,13 +19,12 @@ from datetime import datetime, timedelta
 
 from nsaas import config, metrics
 from nsaas.bundle import model, ownership, render
+from nsaas.domain import audit as actions
 from nsaas.domain import changes, lifecycle, records
 from nsaas.reconcile import engines, outcomes
 from nsaas.services import ports
 
 S = lifecycle.Status
-#: Audit actions of a finished operation (``f"{operation}d"`` once made "namespace.provisiond").
-DONE_ACTIONS = {"provision": "namespace.provisioned", "update": "namespace.updated"}
 END_REASONS = {S.DELETED: "deleted", S.EXPIRED: "expired: TTL reached", S.CANCELLED: "cancelled"}
 
 
@@ -143,7 +142,7 @@ class Steps:
                 message=f"ready: {len(bundle.manifests)} objects in place",
                 data={"digest": bundle.digest},
             ),
-            audit=outcomes.audit(DONE_ACTIONS[operation], record, detail=f"digest {bundle.digest}"),
+            audit=outcomes.audit(actions.READY[operation], record, detail=f"digest {bundle.digest}"),
         )
 
     async def _resync(self, record: records.RequestRecord, bundle: model.Bundle, *, exists: bool) -> None:
@@ -177,7 +176,7 @@ class Steps:
             record,
             resync.also(changes.Change(attempts=0, last_error=None, applied_digest=bundle.digest)),
             event=records.NewEvent(kind="drift", message="drift corrected: re-applied the bundle"),
-            audit=outcomes.audit("namespace.drift-corrected", record, detail=", ".join(drift)),
+            audit=outcomes.audit(actions.DRIFT_CORRECTED, record, detail=", ".join(drift)),
         )
 
     async def _deleted_out_of_band(self, record: records.RequestRecord) -> None:
@@ -189,7 +188,7 @@ class Steps:
         await self.out.release(
             record,
             changes.Change(status=S.FAILED, status_reason=message, last_error=message, next_attempt_at=None),
-            audit=outcomes.audit("namespace.deleted-out-of-band", record, outcome="failed", detail=message),
+            audit=outcomes.audit(actions.DELETED_OUT_OF_BAND, record, outcome="failed", detail=message),
         )
 
     async def _decommission(self, record: records.RequestRecord) -> None:
@@ -223,5 +222,5 @@ class Steps:
                 status=end, status_reason=reason, deleted_at=self.clock(), next_attempt_at=None, last_error=None
             ),
             event=records.NewEvent(kind="status", message=f"namespace {record.name} {reason}"),
-            audit=outcomes.audit(f"namespace.{end}", record, detail=reason),
+            audit=outcomes.audit(actions.ENDED[str(end)], record, detail=reason),
         )

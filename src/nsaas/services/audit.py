@@ -1,8 +1,10 @@
-"""Reading the audit trail: only platform and security admins may."""
+"""Reading the audit trail: only platform and security admins may, a page at a time or all of it for a SIEM."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 
 from nsaas import metrics
 from nsaas.domain import errors, identity, records
@@ -45,6 +47,39 @@ class AuditTrail:
         """The actions, actors and teams that occur: the choices of the log's filters."""
         _require_reader(principal)
         return await self.repo.audit_facets()
+
+    def export(
+        self,
+        principal: identity.Principal,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        outcome: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        team: str | None = None,
+    ) -> AsyncIterator[records.AuditRecord]:
+        """Every matching record, newest first, at most ``EXPORT_MAX_ROWS``, read a page at a time.
+
+        The permission is checked now, not when the stream starts: a refusal is still a 403.
+        """
+        _require_reader(principal)
+        filters = {"actor": actor, "action": action, "target": target, "outcome": outcome, "since": since,
+                   "until": until, "team": team}  # fmt: skip
+        return self._all(filters)
+
+    async def _all(self, filters: dict[str, Any]) -> AsyncIterator[records.AuditRecord]:
+        for offset in range(0, EXPORT_MAX_ROWS, EXPORT_PAGE):
+            items, _ = await self.repo.list_audit(**filters, offset=offset, limit=EXPORT_PAGE)
+            for item in items:
+                yield item
+            if len(items) < EXPORT_PAGE:
+                return
+
+
+EXPORT_PAGE = 500
+EXPORT_MAX_ROWS = 100_000
 
 
 def _require_reader(principal: identity.Principal) -> None:

@@ -1,5 +1,9 @@
 """What operators and the submit answer read about the platform itself: readiness, gauges, an estimate.
 
+Readiness depends on the database only: a Kubernetes API blip must not take every API pod out of
+its Service, including routes that need no cluster. Cluster reachability is reported by
+:meth:`Operations.checks` (``/health/detailed``) and the ``nsaas_cluster_reachable`` gauge.
+
 Kept out of the composition root (``nsaas.runtime`` only wires) and out of the routes (which
 only translate HTTP). Everything here is read-only and cheap enough for probes and scrapes:
 gauges are re-read at most every few seconds, the estimate at most every 30 s.
@@ -13,10 +17,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from nsaas import metrics
+from nsaas import config, metrics
+from nsaas.bundle import context, ownership
+from nsaas.domain import errors
 from nsaas.services import ports
 
 GAUGE_REFRESH_SECONDS = 5.0
+#: Quota usage needs two cluster-wide list calls: refreshed less often than the database gauges.
+QUOTA_REFRESH_SECONDS = 60.0
 ESTIMATE_REFRESH_SECONDS = 30.0
 #: Stated when no request has become ready yet; replaced by the measured median once one has.
 DEFAULT_ESTIMATE_SECONDS = 30
@@ -28,28 +36,38 @@ class Operations:
         *,
         repo: ports.Repository,
         cluster: ports.Cluster,
+        labels: config.LabelSettings,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.repo = repo
         self.cluster = cluster
+        self.labels = labels
+        self._quotas_at: float | None = None
         self._monotonic = monotonic
         self._gauges_at: float | None = None
         self._estimate: tuple[float, int] | None = None
 
     async def checks(self) -> dict[str, dict[str, Any]]:
         """Database and cluster reachability, each with its round trip in ms."""
-        results: dict[str, dict[str, Any]] = {}
+        return {"database": await self.database_check(), "cluster": await self.cluster_check()}
+
+    async def database_check(self) -> dict[str, Any]:
+        """What readiness depends on: a process that cannot reach its database cannot serve anything."""
         started = time.perf_counter()
         try:
             await self.repo.ping()
-            results["database"] = {"ok": True}
+            result: dict[str, Any] = {"ok": True}
         except Exception as exc:
-            results["database"] = {"ok": False, "error": type(exc).__name__}
-        results["database"]["ms"] = round((time.perf_counter() - started) * 1000, 1)
+            result = {"ok": False, "error": type(exc).__name__}
+        result["ms"] = round((time.perf_counter() - started) * 1000, 1)
+        return result
+
+    async def cluster_check(self) -> dict[str, Any]:
+        """The Kubernetes API: reported (/health/detailed, nsaas_cluster_reachable), never a readiness condition."""
         started = time.perf_counter()
         ok = await self.cluster.ping()
-        results["cluster"] = {"ok": ok, "ms": round((time.perf_counter() - started) * 1000, 1)}
-        return results
+        metrics.CLUSTER_REACHABLE.set(1 if ok else 0)
+        return {"ok": ok, "ms": round((time.perf_counter() - started) * 1000, 1)}
 
     async def estimated_seconds(self) -> int:
         """Median request-to-ready of recent requests, re-read at most every 30 s (creates are a hot path)."""
@@ -70,3 +88,30 @@ class Operations:
         for row in await self.repo.breakdown():
             metrics.NAMESPACES.labels(row.status, row.team, row.tier, row.environment).set(row.count)
         metrics.RECONCILE_BACKLOG.set(await self.repo.due_count(datetime.now(UTC)))
+        due = self._quotas_at is None or now - self._quotas_at >= QUOTA_REFRESH_SECONDS
+        if (await self.cluster_check())["ok"] and due:
+            self._quotas_at = now
+            await self._refresh_quota_gauges()
+
+    def expire_caches(self) -> None:
+        """Make the next scrape re-read everything (tests; an operator's forced refresh)."""
+        self._gauges_at = self._quotas_at = None
+
+    async def _refresh_quota_gauges(self) -> None:
+        """``nsaas_quota_usage_ratio`` from the live status of every managed namespace's ResourceQuota.
+
+        Two list calls a minute (managed namespaces for their team, then their quotas), not one read
+        per namespace; a failed read keeps the last values rather than reporting empty quotas.
+        """
+        owned = ownership.Ownership.of(self.labels)
+        try:
+            namespaces = await self.cluster.list_namespaces(labels=owned.managed_selector)
+            usage = await self.cluster.quota_usage(labels={context.MANAGED_BY_LABEL: self.labels.managed_by})
+        except errors.ClusterError:
+            return
+        teams = {info.name: info.labels.get(owned.key("team"), "") for info in namespaces}
+        metrics.QUOTA_USAGE_RATIO.clear()
+        for namespace, lines in usage.items():
+            if namespace in teams:
+                for resource, line in lines.items():
+                    metrics.QUOTA_USAGE_RATIO.labels(namespace, teams[namespace], resource).set(line.ratio)

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from nsaas import config, metrics
+from nsaas import config, metrics, tracing
 from nsaas.bundle import model, ownership, render
-from nsaas.domain import actions, changes, cost, errors, failures, identity, lifecycle, policy, records, requests
+from nsaas.domain import actions, audit, changes, cost, errors, failures, identity, lifecycle, policy, records, requests
 from nsaas.services import ports
 
 S = lifecycle.Status
@@ -228,6 +228,7 @@ class RequestService:
             # The TTL runs from when the namespace may exist: now, or at approval.
             expires_at=now + timedelta(hours=spec.ttl_hours) if spec.ttl_hours and not approval else None,
             next_attempt_at=None if approval else now,
+            traceparent=tracing.current_traceparent(),
         )
         message = (
             f"requested by {principal.subject}; {'waiting for approval' if approval else 'queued for provisioning'}"
@@ -243,7 +244,7 @@ class RequestService:
         record = await self.repo.create_request(
             new,
             event=records.NewEvent(kind="status", message=message),
-            audit=caller.audit("namespace.request", spec.name, after=spec.to_api()),
+            audit=caller.audit(audit.REQUEST, spec.name, after=spec.to_api()),
             idempotency=claim,
         )
         await self._announce(record)
@@ -323,7 +324,7 @@ class RequestService:
             expected_generation=expected_generation,
             change=change,
             event=records.NewEvent(kind="status" if change.moves_status else "info", message=message),
-            audit=caller.audit("namespace.update", name, before=old.to_api(), after=spec.to_api()),
+            audit=caller.audit(audit.UPDATE, name, before=old.to_api(), after=spec.to_api()),
         )
         await self._announce(updated)
         return updated
@@ -354,7 +355,7 @@ class RequestService:
             expected_generation=expected_generation,
             change=change,
             event=records.NewEvent(kind="status", message=f"approved by {caller.principal.subject}: {reason}".strip()),
-            audit=caller.audit("namespace.approve", name, detail=reason),
+            audit=caller.audit(audit.APPROVE, name, detail=reason),
         )
         await self._announce(updated)
         return updated
@@ -372,7 +373,7 @@ class RequestService:
                 next_attempt_at=None,
             ),
             event=records.NewEvent(kind="status", message=f"rejected by {caller.principal.subject}: {reason}"),
-            audit=caller.audit("namespace.reject", name, detail=reason),
+            audit=caller.audit(audit.REJECT, name, detail=reason),
         )
         await self._announce(updated)
         return updated
@@ -398,7 +399,7 @@ class RequestService:
                 kind="status" if change.moves_status else "info",
                 message=f"retry requested by {caller.principal.subject}",
             ),
-            audit=caller.audit("namespace.retry", name),
+            audit=caller.audit(audit.RETRY, name),
         )
         await self._announce(updated)
         return updated
@@ -426,7 +427,7 @@ class RequestService:
             record.id,
             change=change,
             event=records.NewEvent(kind="status", message=f"cancelled by {caller.principal.subject}"),
-            audit=caller.audit("namespace.cancel", record.name),
+            audit=caller.audit(audit.CANCEL, record.name),
         )
         await self._announce(updated)
         return updated
@@ -463,7 +464,7 @@ class RequestService:
                 status_reason="decommission requested" + (f": {reason}" if reason else ""),
             ),
             event=records.NewEvent(kind="status", message=f"decommission requested by {caller.principal.subject}"),
-            audit=caller.audit("namespace.decommission", name, detail=reason),
+            audit=caller.audit(audit.DECOMMISSION, name, detail=reason),
         )
         await self._announce(updated)
         return updated

@@ -79,6 +79,16 @@ def invalid(rt: resources.ResourceType, name: str, message: str) -> ApiError:
     )
 
 
+def forbidden(rt: resources.ResourceType, name: str, *, verb: str, namespace: str | None) -> ApiError:
+    """What RBAC answers when no rule grants ``verb`` on the resource (the caller is not named here)."""
+    where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
+    message = (
+        f'{rt.qualified} "{name}" is forbidden: the caller cannot {verb} resource "{rt.plural}" in API group '
+        f'"{rt.group}"{where} (fault injected)'
+    )
+    return ApiError(403, "Forbidden", message, details=_details(rt, name))
+
+
 def namespace_terminating(rt: resources.ResourceType, name: str, namespace: str) -> ApiError:
     message = (
         f'{rt.qualified} "{name}" is forbidden: unable to create new content in namespace {namespace} '

@@ -16,7 +16,8 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-ERRORS = ("500", "429", "409", "drop")
+#: "403" answers as RBAC would for a missing rule (Forbidden), e.g. to test what a lacking Role breaks.
+ERRORS = ("500", "429", "409", "403", "drop")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

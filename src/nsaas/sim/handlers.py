@@ -95,6 +95,8 @@ class ResourceHandler:
             )
         if rule.error == "409":
             raise errors.conflict(route.rt, route.name or "")
+        if rule.error == "403":
+            raise errors.forbidden(route.rt, route.name or "", verb=verb, namespace=route.namespace)
         raise errors.ApiError(500, "InternalError", "an error on the server (fault injected) has prevented the request")
 
     def _dispatch(self, verb: str, request: wire.Request, route: routing.ResourcePath) -> tuple[int, Any]:

@@ -1,8 +1,10 @@
 """The Platform UI application: a server-rendered backend-for-frontend of the Platform API.
 
 ``create_app`` is what ``nsaas ui`` and ``nsaas dev`` serve. It refuses to start outside dev mode
-without ``session-secret`` and ``ui-client-secret``. In dev mode a missing session secret is
-replaced by a random one per process (sessions then end with the process, which is fine there).
+without ``session-secret`` and ``ui-client-secret``. Sessions live in the platform database
+(``NSAAS_DATABASE_URL``; the SQLite file of ``nsaas dev`` otherwise), so any number of replicas
+share them. In dev mode a missing session secret is replaced by a random one per process
+(sessions then end with the process, which is fine there).
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
-from nsaas import config
+import nsaas
+from nsaas import config, metrics, requestcontext, tracing
 from nsaas.domain import errors
 from nsaas.ui import auth, oidc, platform_api, security, sessions, state, views
 from nsaas.ui.routes import (
@@ -51,8 +55,11 @@ def create_app(
     secret = settings.ui.session_secret.get_secret_value() or secrets.token_urlsafe(48)
     https = settings.ui.public_url.startswith("https://")
 
+    store = sessions.SessionStore.open(settings, secret=secret)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await store.prepare(migrate=settings.dev_mode)
         client = http_client or httpx.AsyncClient(follow_redirects=False)
         app.state.ui = state.UiState(
             settings=settings,
@@ -68,8 +75,8 @@ def create_app(
         finally:
             if http_client is None:
                 await client.aclose()
+            await store.aclose()
 
-    store = sessions.MemoryStore(max_age_seconds=settings.ui.session_max_age_seconds)
     app = FastAPI(
         title="nsaas Platform UI",
         docs_url=None,
@@ -90,6 +97,9 @@ def create_app(
         store=store,
     )
     app.add_middleware(security.SecurityHeaders, https=https)
+    tracing.instrument_app(app)
+    app.add_middleware(requestcontext.RequestContext, component="ui", max_body_bytes=settings.auth.max_body_bytes)
+    metrics.BUILD_INFO.labels(nsaas.VERSION, "ui").set(1)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> FileResponse:
@@ -100,6 +110,11 @@ def create_app(
     async def healthz() -> JSONResponse:
         """Liveness of the UI process itself; the API's health is the API's probe."""
         return JSONResponse({"status": "ok"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        """Requests, latency, sign-ins and failed API calls of this UI process (ServiceMonitor platform-ui)."""
+        return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

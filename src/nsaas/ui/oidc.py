@@ -129,6 +129,15 @@ class OidcClient:
         }
         return f"{meta.authorization_endpoint}?{urllib.parse.urlencode(query)}", pending
 
+    async def end_session_url(self, *, post_logout_redirect_uri: str) -> str | None:
+        """Where to send the browser so the provider ends its own session too (RP-initiated logout),
+        None when the provider publishes no ``end_session_endpoint``."""
+        meta = await self.metadata()
+        if not meta.end_session_endpoint:
+            return None
+        query = {"client_id": self.client_id, "post_logout_redirect_uri": post_logout_redirect_uri}
+        return f"{meta.end_session_endpoint}?{urllib.parse.urlencode(query)}"
+
     async def complete(
         self, *, pending: sessions.PendingLogin | None, params: dict[str, str], redirect_uri: str
     ) -> Tokens:

@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import httpx_sse
 
+from nsaas import metrics, requestcontext
+
 PREFIX = "/api/platform"
 #: Reads of one page should never hang a browser tab; SSE streams have no read timeout.
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -57,6 +59,9 @@ class PlatformApi:
         self._client = client
         self._base = base_url.rstrip("/") + PREFIX
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        correlation = requestcontext.correlation_id()
+        if correlation:
+            self._headers["X-Correlation-ID"] = correlation
 
     async def get(self, path: str, *, params: Mapping[str, Any] | None = None) -> Answer:
         return await self._call("GET", path, params=params)
@@ -140,10 +145,12 @@ class PlatformApi:
 
 
 def _unreachable(error: httpx.TransportError) -> ApiError:
+    metrics.UI_API_ERRORS.labels("503").inc()
     return ApiError(503, "api_unreachable", f"the Platform API cannot be reached ({type(error).__name__})")
 
 
 def _error(response: httpx.Response) -> ApiError:
+    metrics.UI_API_ERRORS.labels(str(response.status_code)).inc()
     try:
         payload = response.json()
     except ValueError:

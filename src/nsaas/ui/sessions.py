@@ -1,35 +1,51 @@
-"""Server-side sessions: tokens stay on the server, the browser holds only a signed random id.
+"""Server-side sessions in the platform database: tokens stay on the server, every replica serves every browser.
 
 What must stay true:
 
 * The cookie carries nothing but a random session id signed with ``session-secret`` (itsdangerous,
   timestamped, so an old cookie stops working after ``session_max_age_seconds`` even if the store
   kept it). Access and refresh tokens never reach the browser.
+* The session, including a login's OIDC state, nonce and PKCE verifier, is a row of
+  ``ui_sessions`` (PostgreSQL in production, SQLite in dev) shared by all UI replicas, so a login
+  that starts on one replica completes on another and no ingress affinity is needed. The row's
+  key is the SHA-256 of the id and its content is encrypted and authenticated (Fernet, key derived
+  from ``session-secret`` with HKDF): a database reader learns neither a usable cookie nor a token.
+* Rows expire ``session_max_age_seconds`` after the session began (checked on every read, purged in
+  bulk now and then); signing out deletes the row, so a copied cookie is dead from that moment.
 * The cookie is ``HttpOnly`` and ``SameSite=Lax``, and ``Secure`` whenever the public URL is https.
-* Signing in rotates the id and the CSRF token (no session fixation); signing out deletes the
-  session on the server, not just the cookie.
+* Signing in rotates the id and the CSRF token (no session fixation).
 * Anonymous visitors get a session only when a page needs one (the login page, for its CSRF
   token and OIDC state), so probes and static files never fill the store.
-
-The store is in memory: one UI process keeps its own sessions. Several replicas need sticky
-sessions at the ingress (documented in the deployment); a shared store would be a new class
-with the same three methods.
+* A request's changes are written before its response starts, so the browser's next request (on
+  any replica) sees them.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import secrets
 import time
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import itsdangerous
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nsaas import config
+from nsaas.adapters.db import database as db
+from nsaas.adapters.db import ui_sessions
+
 COOKIE = "nsaas_session"
-MAX_SESSIONS = 50_000
+#: Expired rows are deleted in bulk at most this often per process.
+PURGE_EVERY_SECONDS = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,38 +104,98 @@ def _new(now: float) -> Session:
     return Session(id=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(32), created=now)
 
 
-class MemoryStore:
-    """Sessions by id, oldest evicted first past ``MAX_SESSIONS``, expired ones dropped on read."""
+def _to_json(session: Session) -> str:
+    data = asdict(session)
+    if session.identity is not None:
+        data["identity"]["roles"] = sorted(session.identity.roles)
+        data["identity"]["teams"] = list(session.identity.teams)
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
-    def __init__(self, *, max_age_seconds: int) -> None:
+
+def _from_json(text: str) -> Session:
+    data: dict[str, Any] = json.loads(text)
+    identity = data.pop("identity")
+    pending = data.pop("pending")
+    return Session(
+        **data,
+        identity=None
+        if identity is None
+        else Identity(**{**identity, "roles": frozenset(identity["roles"]), "teams": tuple(identity["teams"])}),
+        pending=None if pending is None else PendingLogin(**pending),
+    )
+
+
+def fernet_for(secret: str) -> Fernet:
+    """The session-encryption key, derived from ``session-secret`` (never the signing key itself)."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"nsaas-ui-session-store").derive(secret.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+class SessionStore:
+    """Sessions by id in the platform database, encrypted, expiring ``max_age_seconds`` after they began."""
+
+    def __init__(self, *, rows: ui_sessions.SessionRows, secret: str, max_age_seconds: int) -> None:
+        self._rows = rows
+        self._fernet = fernet_for(secret)
         self._max_age = max_age_seconds
-        self._sessions: OrderedDict[str, Session] = OrderedDict()
+        self._purged_at = 0.0
 
-    def get(self, session_id: str) -> Session | None:
-        found = self._sessions.get(session_id)
-        if found is None:
+    @classmethod
+    def open(cls, settings: config.Settings, *, secret: str) -> SessionStore:
+        """The store in the platform database the settings name (connected lazily)."""
+        rows = ui_sessions.SessionRows(db.Database.from_settings(settings))
+        return cls(rows=rows, secret=secret, max_age_seconds=settings.ui.session_max_age_seconds)
+
+    async def prepare(self, *, migrate: bool) -> None:
+        """Create the schema where the process owns it (SQLite, dev); production's API migrates PostgreSQL."""
+        if migrate or self._rows.db.dialect == "sqlite":
+            await self._rows.db.upgrade()
+
+    async def aclose(self) -> None:
+        await self._rows.db.dispose()
+
+    @staticmethod
+    def _key(session_id: str) -> str:
+        return hashlib.sha256(session_id.encode()).hexdigest()
+
+    async def get(self, session_id: str) -> Session | None:
+        blob = await self._rows.get(self._key(session_id), now=datetime.now(UTC))
+        if blob is None:
             return None
-        if time.time() - found.created > self._max_age:
-            self._sessions.pop(session_id, None)
-            return None
-        return found
+        try:
+            found = _from_json(self._fernet.decrypt(blob.encode(), ttl=self._max_age).decode())
+        except (InvalidToken, ValueError, TypeError, KeyError):
+            return None  # tampered, from another secret, or from an older shape: start afresh
+        return found if found.id == session_id else None
 
-    def put(self, session: Session) -> None:
-        self._sessions[session.id] = session
-        self._sessions.move_to_end(session.id)
-        while len(self._sessions) > MAX_SESSIONS:
-            self._sessions.popitem(last=False)
+    async def put(self, session: Session) -> None:
+        now = datetime.now(UTC)
+        expires = datetime.fromtimestamp(session.created, UTC) + timedelta(seconds=self._max_age)
+        blob = self._fernet.encrypt(_to_json(session).encode()).decode()
+        await self._rows.put(self._key(session.id), blob, expires_at=expires, now=now)
+        if time.monotonic() - self._purged_at > PURGE_EVERY_SECONDS:
+            self._purged_at = time.monotonic()
+            await self._rows.purge(now=now)
 
-    def delete(self, session_id: str) -> None:
-        self._sessions.pop(session_id, None)
+    async def delete(self, session_id: str) -> None:
+        await self._rows.delete(self._key(session_id))
+
+    @staticmethod
+    def fingerprint(session: Session) -> str:
+        """What the session holds, to tell whether a request changed it."""
+        return _to_json(session)
 
 
 class Handle:
-    """The request's view of its session: loaded from the cookie, created or rotated on demand."""
+    """The request's view of its session: loaded from the cookie, created or rotated on demand.
 
-    def __init__(self, *, store: MemoryStore, existing: Session | None) -> None:
-        self._store = store
+    Changes are collected here and written by the middleware before the response starts.
+    """
+
+    def __init__(self, *, existing: Session | None) -> None:
         self._session = existing
+        self.loaded = SessionStore.fingerprint(existing) if existing is not None else None
+        self.revoked: list[str] = []
         self.changed = False
         self.cleared = False
 
@@ -127,26 +203,27 @@ class Handle:
     def current(self) -> Session | None:
         return self._session
 
+    @property
+    def dirty(self) -> bool:
+        return self._session is not None and (self.changed or SessionStore.fingerprint(self._session) != self.loaded)
+
     def ensure(self) -> Session:
         if self._session is None:
             self._session = _new(time.time())
-            self._store.put(self._session)
             self.changed = True
         return self._session
 
     def rotate(self) -> Session:
-        """A fresh id and CSRF token carrying over nothing but the pending-login state; used at sign-in."""
-        old = self._session
-        if old is not None:
-            self._store.delete(old.id)
+        """A fresh id and CSRF token carrying over nothing; used at sign-in. The old id is revoked."""
+        if self._session is not None:
+            self.revoked.append(self._session.id)
         self._session = _new(time.time())
-        self._store.put(self._session)
         self.changed = True
         return self._session
 
     def clear(self) -> None:
         if self._session is not None:
-            self._store.delete(self._session.id)
+            self.revoked.append(self._session.id)
         self._session = None
         self.cleared = True
 
@@ -154,7 +231,7 @@ class Handle:
 class SessionMiddleware:
     """Pure ASGI middleware (so streaming responses pass through untouched) managing the cookie."""
 
-    def __init__(self, app: ASGIApp, *, secret: str, max_age_seconds: int, secure: bool, store: MemoryStore) -> None:
+    def __init__(self, app: ASGIApp, *, secret: str, max_age_seconds: int, secure: bool, store: SessionStore) -> None:
         self.app = app
         self.store = store
         self.max_age = max_age_seconds
@@ -165,24 +242,31 @@ class SessionMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        handle = Handle(store=self.store, existing=self._load(HTTPConnection(scope).cookies.get(COOKIE)))
+        handle = Handle(existing=await self._load(HTTPConnection(scope).cookies.get(COOKIE)))
         scope.setdefault("state", {})["session"] = handle
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
+                await self._save(handle)
                 self._set_cookie(MutableHeaders(scope=message), handle)
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
 
-    def _load(self, cookie: str | None) -> Session | None:
+    async def _load(self, cookie: str | None) -> Session | None:
         if not cookie:
             return None
         try:
             session_id = self.signer.loads(cookie, max_age=self.max_age)
         except itsdangerous.BadData:
             return None
-        return self.store.get(session_id) if isinstance(session_id, str) else None
+        return await self.store.get(session_id) if isinstance(session_id, str) else None
+
+    async def _save(self, handle: Handle) -> None:
+        for revoked in handle.revoked:
+            await self.store.delete(revoked)
+        if handle.dirty and handle.current is not None:
+            await self.store.put(handle.current)
 
     def _set_cookie(self, headers: MutableHeaders, handle: Handle) -> None:
         flags = "; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if self.secure else "")

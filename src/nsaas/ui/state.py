@@ -27,7 +27,7 @@ class UiState:
     settings: config.Settings
     api_url: str
     http: httpx.AsyncClient
-    store: sessions.MemoryStore
+    store: sessions.SessionStore
     templates: Jinja2Templates
     oidc: oidc.OidcClient | None
     #: Dev mode: persona name -> (token, expiry); given by whoever builds the app (it owns the key).

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, event, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from nsaas import config
+from nsaas import config, tracing
 from nsaas.domain import errors
 
 BUSY_TIMEOUT_MS = 15_000
@@ -56,6 +56,7 @@ class Database:
             if schema is not None:
                 kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
         engine = create_async_engine(parsed, **kwargs)
+        tracing.instrument_engine(engine)
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)
         return cls(engine)

@@ -109,6 +109,7 @@ def new_request_values(new: records.NewRequest, *, now: datetime) -> dict[str, A
         "applied_digest": None,
         "engine": new.engine,
         "requested_by": new.requested_by,
+        "traceparent": new.traceparent,
         "approved_by": new.approved_by,
         "approved_at": new.approved_at,
         "rejection_reason": None,

@@ -69,6 +69,8 @@ namespace_requests = Table(
     Column("last_resync_at", types.UtcDateTime(), nullable=True),
     Column("warnings_sent", types.Json, nullable=False),
     Column("workflow_name", String(253), nullable=True),
+    # W3C traceparent of the API call that created the request: the provisioning run continues its trace.
+    Column("traceparent", String(55), nullable=True),
     # At most one live request per namespace name; terminal requests keep their history.
     Index(
         "uq_namespace_requests_live_name",
@@ -188,4 +190,17 @@ notification_cursor = Table(
     metadata,
     Column("name", String(32), primary_key=True),
     Column("last_event_id", types.BigId, nullable=False),
+)
+
+#: The UI's server-side sessions (ui/sessions.py), shared by every UI replica. ``id`` is the
+#: SHA-256 of the session id (a database reader learns no usable cookie); ``data`` is the session
+#: encrypted with a key derived from ``session-secret`` (Fernet: AES-CBC + HMAC, timestamped).
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("data", Text, nullable=False),
+    Column("expires_at", types.UtcDateTime(), nullable=False),
+    Column("updated_at", types.UtcDateTime(), nullable=False),
+    Index("ix_ui_sessions_expires_at", "expires_at"),
 )

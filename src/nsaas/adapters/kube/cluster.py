@@ -25,7 +25,7 @@ from typing import Any
 from lightkube import AsyncClient
 
 from nsaas import config
-from nsaas.adapters.kube import api, applier, client, observer, resilience, results, watching, workflows
+from nsaas.adapters.kube import api, applier, client, observer, quantity, resilience, results, watching, workflows
 from nsaas.bundle import model
 from nsaas.domain import errors
 
@@ -123,6 +123,16 @@ class Cluster:
     async def list_namespaces(self, *, labels: Mapping[str, str]) -> list[results.NamespaceInfo]:
         """Namespaces carrying ``labels`` (e.g. the managed label): for finding orphans and deletions."""
         return [_namespace_info(ns) for ns in await self._kube.list(api_version="v1", kind="Namespace", labels=labels)]
+
+    async def quota_usage(self, *, labels: Mapping[str, str]) -> dict[str, dict[str, results.ResourceUsage]]:
+        """namespace -> quota resource -> usage, from the live ``status`` of every ResourceQuota
+        carrying ``labels`` in any namespace (one list call; the quota controller fills ``used``)."""
+        found: dict[str, dict[str, results.ResourceUsage]] = {}
+        for quota in await self._kube.list(api_version="v1", kind="ResourceQuota", namespace="*", labels=labels):
+            status = quota.get("status") or {}
+            lines = quantity.usage(hard=status.get("hard") or {}, used=status.get("used") or {})
+            found.setdefault(str(quota["metadata"]["namespace"]), {}).update(lines)
+        return found
 
     async def delete_namespace(
         self, *, name: str, request_id: str, managed_label: tuple[str, str], request_id_label: str

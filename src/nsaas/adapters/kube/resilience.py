@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from nsaas import config, metrics
+from nsaas import config, metrics, tracing
 from nsaas.adapters.kube import faults
 from nsaas.domain import errors
 
@@ -137,6 +137,11 @@ class Resilient:
         object in error messages. Raises only :class:`errors.NsaasError` subclasses for API failures.
         """
         self.stats.calls += 1
+        # lightkube speaks httpx2, which httpx's instrumentation does not see: one span per call here.
+        with tracing.client_span(f"kubernetes {verb}", target=what):
+            return await self._call(verb, what, operation)
+
+    async def _call(self, verb: str, what: str, operation: Callable[[], Awaitable[T]]) -> T:
         retry = 0
         while True:
             if not self.breaker.allow():

@@ -1,4 +1,10 @@
-"""Health and metrics: liveness never touches dependencies; readiness checks database and cluster."""
+"""Health and metrics: liveness touches nothing; readiness checks only the database.
+
+The Kubernetes API is not a readiness condition: a control-plane blip would otherwise take every
+API pod out of its Service, including the routes that need no cluster (reading requests, audit,
+analytics). Cluster reachability is in ``/health/detailed`` and the ``nsaas_cluster_reachable``
+gauge (alert NsaasClusterUnreachable).
+"""
 
 from __future__ import annotations
 
@@ -25,19 +31,20 @@ async def live() -> dict[str, Any]:
 
 @router.get("/health/ready")
 async def ready(rt: RuntimeDep) -> JSONResponse:
-    checks = await rt.operations.checks()
-    healthy = all(c["ok"] for c in checks.values())
+    database = await rt.operations.database_check()
+    healthy = bool(database["ok"])
     return JSONResponse(
-        {"status": "ready" if healthy else "not-ready", "checks": checks}, status_code=200 if healthy else 503
+        {"status": "ready" if healthy else "not-ready", "checks": {"database": database}},
+        status_code=200 if healthy else 503,
     )
 
 
 @router.get("/health/detailed")
 async def detailed(rt: RuntimeDep) -> JSONResponse:
     checks = await rt.operations.checks()
-    healthy = all(c["ok"] for c in checks.values())
+    serving = bool(checks["database"]["ok"])
     body = {
-        "status": "ready" if healthy else "degraded",
+        "status": "ready" if all(c["ok"] for c in checks.values()) else "degraded" if serving else "not-ready",
         "checks": checks,
         "engine": rt.settings.engine,
         "authMode": rt.settings.auth_mode,
@@ -46,7 +53,7 @@ async def detailed(rt: RuntimeDep) -> JSONResponse:
         "version": rt.version,
         "uptimeSeconds": round(time.monotonic() - STARTED, 1),
     }
-    return JSONResponse(body, status_code=200 if healthy else 503)
+    return JSONResponse(body, status_code=200 if serving else 503)
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -1,7 +1,7 @@
 """Notifications: per-team webhook channels, the delivery outbox and the notifier's event cursor.
 
 Revision ID: 0003_15
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0003_15"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | None = None
 depends_on: str | None = None
 

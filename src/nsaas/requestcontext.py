@@ -1,7 +1,10 @@
-"""ASGI middleware: request/correlation ids, body size cap, latency metrics and access logs.
+"""ASGI middleware of the API and the UI: request/correlation ids, body size cap, latency metrics, access logs.
 
-Written as plain ASGI (not BaseHTTPMiddleware) so streaming responses (SSE) pass through
-untouched and the per-request overhead stays small on the hot read paths.
+Both processes log the same JSON lines (``nsaas.logs``) carrying ``request_id`` and
+``correlation_id``; an incoming ``X-Correlation-ID`` is kept, so one id follows a browser action
+from the UI through the API (the UI forwards it, see ``ui/platform_api.py``). Metrics carry the
+``component`` label (``api``, ``ui``). Written as plain ASGI (not BaseHTTPMiddleware) so streaming
+responses (SSE) pass through untouched and the per-request overhead stays small on hot paths.
 """
 
 from __future__ import annotations
@@ -83,6 +86,12 @@ class RequestContext:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+def correlation_id() -> str | None:
+    """The correlation id of the request being served (to forward it on outgoing calls)."""
+    value = structlog.contextvars.get_contextvars().get("correlation_id")
+    return value if isinstance(value, str) else None
 
 
 def _pick(value: str | None) -> str | None:
