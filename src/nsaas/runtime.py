@@ -22,7 +22,8 @@ from nsaas.adapters.db import database as db
 from nsaas.adapters.db import repository
 from nsaas.adapters.events import memory, postgres
 from nsaas.adapters.kube import cluster as kube
-from nsaas.services import analytics, inspect, reconciler, selftest
+from nsaas.adapters.kube import kubeconfig
+from nsaas.services import access, analytics, inspect, reconciler, selftest
 from nsaas.services import requests as request_service
 
 log = structlog.get_logger("nsaas.runtime")
@@ -47,6 +48,7 @@ class Runtime:
     reconciler: reconciler.Reconciler
     analytics: analytics.Analytics
     selftest: selftest.SelfTest
+    access: access.AccessService
     version: str = VERSION
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _gauges_at: float = 0.0
@@ -141,4 +143,7 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
         reconciler=worker,
         analytics=analytics.Analytics(settings=settings, repo=repo),
         selftest=selftest.SelfTest(settings=settings, cluster=cluster),
+        access=access.AccessService(
+            settings=settings, platform_endpoint=lambda: kubeconfig.platform_endpoint(settings)
+        ),
     )

@@ -184,6 +184,33 @@ class Preview(BaseModel):
     yaml: str
 
 
+class AccessCluster(BaseModel):
+    name: str
+    server: str
+
+
+class AccessSnippet(BaseModel):
+    title: str
+    command: str
+
+
+class AccessRole(BaseModel):
+    role: Literal["admin", "edit", "view"]
+    subjects: list[str]
+
+
+class AccessOut(BaseModel):
+    """kubectl access to one namespace (the connect panel and ``nsaas ns connect``)."""
+
+    namespace: str
+    cluster: AccessCluster
+    context: str
+    kubeconfig: str
+    authentication: Literal["kubelogin", "dev"]
+    snippets: list[AccessSnippet]
+    roles: list[AccessRole]
+
+
 class AuditEntry(BaseModel):
     id: int
     at: datetime
