@@ -204,6 +204,17 @@ class AccessSettings(BaseModel):
     backstage_system: str = "namespaces"
 
 
+class GitOpsSettings(BaseModel):
+    """The GitOps request path: NamespaceRequest resources written by Flux from a Git repository."""
+
+    #: Watch NamespaceRequests in the worker (needs the CRD; without it the watcher waits and retries).
+    enabled: bool = True
+    #: The one namespace NamespaceRequests are read from (the contract's ``nsaas-requests``).
+    namespace: str = "nsaas-requests"
+    #: Full re-list of every NamespaceRequest, on top of the watch (level-triggered safety net).
+    resync_seconds: float = Field(default=30.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NSAAS_", env_nested_delimiter="__", extra="ignore", frozen=False)
 
@@ -225,6 +236,7 @@ class Settings(BaseSettings):
     pricing: PricingSettings = Field(default_factory=PricingSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
+    gitops: GitOpsSettings = Field(default_factory=GitOpsSettings)
 
     @property
     def dev_mode(self) -> bool:

@@ -23,7 +23,7 @@ from nsaas.adapters.db import repository
 from nsaas.adapters.events import memory, postgres
 from nsaas.adapters.kube import cluster as kube
 from nsaas.adapters.kube import kubeconfig
-from nsaas.services import access, analytics, inspect, reconciler, selftest
+from nsaas.services import access, analytics, gitops, inspect, reconciler, selftest
 from nsaas.services import requests as request_service
 
 log = structlog.get_logger("nsaas.runtime")
@@ -49,6 +49,7 @@ class Runtime:
     analytics: analytics.Analytics
     selftest: selftest.SelfTest
     access: access.AccessService
+    gitops: gitops.GitOpsSync
     version: str = VERSION
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _gauges_at: float = 0.0
@@ -58,6 +59,8 @@ class Runtime:
         await self.bus.start()
         if worker:
             self._tasks.append(asyncio.create_task(self.reconciler.run(), name="nsaas-reconciler"))
+            if self.settings.gitops.enabled:
+                self._tasks.append(asyncio.create_task(self.gitops.run(), name="nsaas-gitops"))
 
     def reconciler_status(self) -> dict[str, Any]:
         return self.reconciler.status()
@@ -146,4 +149,5 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
         access=access.AccessService(
             settings=settings, platform_endpoint=lambda: kubeconfig.platform_endpoint(settings)
         ),
+        gitops=gitops.GitOpsSync(settings=settings, requests=requests, repo=repo, resources=cluster, bus=bus),
     )

@@ -115,6 +115,8 @@ class NamespaceSummary(BaseModel):
     version: int
     description: str
     costCenter: str
+    source: Literal["api", "gitops"]
+    sourceRef: str | None
 
 
 class Page(BaseModel):
@@ -257,6 +259,8 @@ def summary(record: records.RequestRecord) -> dict[str, Any]:
         "version": record.version,
         "description": str(spec.get("description", "")),
         "costCenter": str(spec.get("costCenter", "")),
+        "source": record.source,
+        "sourceRef": record.source_ref,
     }
 
 

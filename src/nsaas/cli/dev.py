@@ -18,6 +18,7 @@ import uvicorn
 import yaml
 
 from nsaas import config, logs, runtime
+from nsaas.adapters.kube import crds
 from nsaas.api import app as api_app
 from nsaas.services import ports
 from nsaas.sim import server as sim_server
@@ -125,6 +126,11 @@ async def bootstrap_cluster(cluster: ports.Cluster, settings: config.Settings) -
     for template in workflow_templates():
         template["metadata"]["namespace"] = namespace
         await cluster.apply_object(manifest=template)
+    # GitOps: the NamespaceRequest CRD and the namespace Flux writes requests into.
+    await crds.install_namespace_request_crd(settings)
+    await cluster.apply_object(
+        manifest={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": settings.gitops.namespace}}
+    )
 
 
 def _banner(*, api_port: int, ui_port: int, host: str, kubeconfig: Path, engine: str) -> None:

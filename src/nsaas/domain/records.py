@@ -72,6 +72,10 @@ class RequestRecord:
     #: TTL warnings already sent, as hours before expiry.
     warnings_sent: tuple[int, ...]
     workflow_name: str | None
+    #: Who owns the desired state: ``api`` or ``gitops`` (:mod:`nsaas.domain.sources`).
+    source: str = "api"
+    #: The owning NamespaceRequest (``<namespace>/<name>``) of a GitOps request.
+    source_ref: str | None = None
 
     @property
     def spec_obj(self) -> requests.NamespaceSpec:
@@ -97,6 +101,8 @@ class NewRequest:
     approved_at: datetime | None = None
     expires_at: datetime | None = None
     next_attempt_at: datetime | None = None
+    source: str = "api"
+    source_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

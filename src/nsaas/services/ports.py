@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -286,3 +286,21 @@ class Cluster(Protocol):
     async def get_workflow(self, *, namespace: str, name: str) -> dict[str, Any] | None: ...
 
     async def ping(self) -> bool: ...
+
+
+class NamespaceRequestResources(Protocol):
+    """GitOps NamespaceRequest objects in one namespace: read, watched, only their status written."""
+
+    async def list_namespace_requests(self, *, namespace: str) -> list[dict[str, Any]]: ...
+
+    def watch_namespace_requests(self, *, namespace: str) -> AsyncIterator[WatchedObject]: ...
+
+    async def write_namespace_request_status(self, *, namespace: str, name: str, status: Mapping[str, Any]) -> None: ...
+
+
+class WatchedObject(Protocol):
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def object(self) -> dict[str, Any]: ...
