@@ -8,32 +8,15 @@ the reason, bad input exits 2 naming every field, unknown names exit 5, signed o
 from __future__ import annotations
 
 import json
-import shutil
 import stat
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.handover import devserver
-from tests.support.requirements import need
 
 pytestmark = pytest.mark.kubectl
-
-
-@pytest.fixture(scope="module")
-def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[devserver.DevServer]:
-    with devserver.running(tmp_path_factory.mktemp("cli")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def kubectl() -> str:
-    binary = shutil.which("kubectl")
-    need("kubectl", available=binary is not None, reason="kubectl is not on PATH")
-    assert binary is not None
-    return binary
 
 
 def _ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
