@@ -28,8 +28,8 @@ test: bootstrap
 	$(BIN)/pytest -q
 
 lint: bootstrap
-	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts examples
+	$(BIN)/ruff format --check src tests bench scripts examples
 
 types: bootstrap
 	$(BIN)/mypy
