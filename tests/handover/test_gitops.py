@@ -7,13 +7,17 @@ deterministic. tests/handover/test_gitops_kubectl.py runs the real loop under ``
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from nsaas.domain import lifecycle
 from tests.support.platform import Platform, unique
 
 NS = "nsaas-requests"
 PR = "https://git.example/platform/namespaces/pull/7"
+T = TypeVar("T")
 
 
 async def _apply(platform: Platform, name: str, annotations: dict[str, str] | None = None, **spec: Any) -> None:
@@ -182,3 +186,35 @@ async def test_deleting_a_production_request_keeps_the_namespace_and_hands_it_to
     assert len(denied) == 1
     decommissioned = await platform.call("DELETE", f"/namespaces/{name}", persona="platform-admin")
     assert decommissioned.status_code == 202
+
+
+async def test_the_running_watcher_reacts_to_the_resource_and_to_the_timeline_without_a_resync(
+    platform: Platform,
+) -> None:
+    platform.settings.gitops.resync_seconds = 3600  # only the watch and the timeline may drive it
+    task = asyncio.create_task(platform.rt.gitops.run())
+    try:
+        name = unique("git-loop")
+        await asyncio.sleep(0.3)
+        await _apply(platform, name)
+        record = await _wait(lambda: platform.rt.repo.find_live_by_name(name))
+        assert record.source == "gitops"
+        assert await platform.converge(name) == "ready"
+        status = await _wait(lambda: _ready_status(platform, name))
+        assert status["requestId"] == record.id
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _ready_status(platform: Platform, name: str) -> dict[str, Any] | None:
+    status = await _status(platform, name)
+    return status if _conditions(status).get("Ready") == ("True", "Ready") else None
+
+
+async def _wait(probe: Callable[[], Awaitable[T | None]]) -> T:
+    async with asyncio.timeout(10):
+        while (found := await probe()) is None:  # noqa: ASYNC110 - polling the database and the cluster
+            await asyncio.sleep(0.05)
+    return found
