@@ -50,7 +50,8 @@ FIXED_MESSAGE = "cannot change after the request; delete the NamespaceRequest an
 REASONS: tuple[tuple[type[errors.NsaasError], str], ...] = (
     (errors.ValidationFailed, "InvalidSpec"),
     (errors.PolicyViolation, "PolicyViolation"),
-    (errors.Conflict, "OwnedElsewhere"),
+    (sources.SourceConflict, "OwnedElsewhere"),
+    (errors.Conflict, "Conflict"),
     (errors.PermissionDenied, "NotAllowed"),
     (errors.RateLimited, "RateLimited"),
     (errors.NotFound, "NotFound"),
@@ -98,8 +99,8 @@ class GitOpsSync:
             except* errors.ClusterNotFound:
                 log.warning("gitops.crd_missing", namespace=self.namespace, hint="install deploy/gitops")
                 await asyncio.sleep(self.settings.gitops.resync_seconds)
-            except* errors.ClusterError as failures:
-                log.warning("gitops.cluster_error", error=str(failures.exceptions[0]))
+            except* Exception as failures:  # a cluster outage, a database hiccup or a bug: log, back off, go on
+                log.warning("gitops.restart", error=repr(failures.exceptions[0]))
                 await asyncio.sleep(min(5.0, self.settings.gitops.resync_seconds))
 
     async def resync(self) -> None:
@@ -109,7 +110,7 @@ class GitOpsSync:
         for name in sorted(self._cache):
             await self.sync(name)
         for record in await self._live_gitops_records():
-            owner = (record.source_ref or "").partition("/")[2]
+            owner = (record.source_ref or "").removeprefix(f"{self.namespace}/")
             if owner not in self._cache:
                 await self.sync(owner)
 
@@ -160,7 +161,8 @@ class GitOpsSync:
         self._by_target[target] = meta["name"]
         record: records.RequestRecord | None = None
         try:
-            caller = self._caller(obj, team=str(body.get("team") or ""))
+            spec = requests.parse_spec(body)
+            caller = self._caller(obj, team=spec.team)
             record = await self.repo.find_live_by_name(target)
             if record is None:
                 record = await self._ended(obj) or await self._submit(body, obj, caller)
@@ -256,10 +258,14 @@ class GitOpsSync:
         offset = 0
         while True:
             page, total = await self.repo.list_requests(status=sorted(lifecycle.LIVE), offset=offset, limit=200)
-            found += [r for r in page if r.source == sources.GITOPS]
+            # Only this namespace's requests: moving NSAAS_GITOPS__NAMESPACE must not read as mass deletion.
+            found += [r for r in page if r.source == sources.GITOPS and self._owns_ref(r.source_ref)]
             offset += len(page)
             if not page or offset >= total:
                 return found
+
+    def _owns_ref(self, ref: str | None) -> bool:
+        return bool(ref) and str(ref).startswith(f"{self.namespace}/")
 
     # ---- who acts ----------------------------------------------------------------------------
 
@@ -273,7 +279,7 @@ class GitOpsSync:
             for key in ("pull-request", "commit")
             if annotations.get(f"{self._prefix}/{key}")
         )
-        roles = [identity.team_role(team, "admin")] if requests.TEAM_RE.match(team or "-") else []
+        roles = [identity.team_role(team, "admin")]
         requested_by = annotations.get(f"{self._prefix}/requested-by")
         principal = identity.Principal(
             subject=f"gitops:{ref}",
@@ -346,9 +352,12 @@ class GitOpsSync:
                 condition["lastTransitionTime"] = old.get("lastTransitionTime") or condition["lastTransitionTime"]
         if _same(previous, status):
             return
-        await self.resources.write_namespace_request_status(
-            namespace=self.namespace, name=obj["metadata"]["name"], status=status
-        )
+        try:
+            await self.resources.write_namespace_request_status(
+                namespace=self.namespace, name=obj["metadata"]["name"], status=status
+            )
+        except errors.ClusterNotFound:
+            return  # deleted meanwhile: the watch brings the deletion next
         obj["status"] = status
 
 
