@@ -23,7 +23,9 @@ from nsaas.adapters.db import repository
 from nsaas.adapters.events import memory, postgres
 from nsaas.adapters.kube import cluster as kube
 from nsaas.adapters.kube import kubeconfig
-from nsaas.services import access, analytics, gitops, inspect, reconciler, selftest
+from nsaas.reconcile import loop as reconciler
+from nsaas.reconcile import selftest
+from nsaas.services import access, analytics, gitops, inspect
 from nsaas.services import requests as request_service
 
 log = structlog.get_logger("nsaas.runtime")

@@ -11,22 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import uvicorn
-import yaml
 
 from nsaas import config, logs, runtime
-from nsaas.adapters.kube import crds
+from nsaas.adapters.auth import dev as dev_auth
 from nsaas.api import app as api_app
-from nsaas.services import ports
-from nsaas.sim import server as sim_server
-
-TEMPLATE_DIRS = (
-    Path(__file__).resolve().parents[3] / "deploy" / "argo" / "workflowtemplates",
-    Path(__file__).resolve().parents[1] / "workflowtemplates",
-)
+from nsaas.cli import sim as sim_command
+from nsaas.domain import records
 
 
 def register(app: typer.Typer) -> None:
@@ -40,30 +34,20 @@ def dev(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default: dev login is open)")] = "127.0.0.1",
 ) -> None:
     """Run everything: API, worker, UI, embedded cluster simulator, SQLite and dev login."""
-    if engine not in ("direct", "argo"):
-        raise typer.BadParameter("engine must be direct or argo", param_hint="--engine")
+    sim_command.require_simulator()
+    if engine not in records.ENGINE_NAMES:
+        raise typer.BadParameter(f"engine must be one of {', '.join(records.ENGINE_NAMES)}", param_hint="--engine")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(api_port=api_port, ui_port=ui_port, engine=engine, host=host))
 
 
-def workflow_templates() -> list[dict[str, Any]]:
-    """The platform's WorkflowTemplates (from the repository, or as shipped in the package)."""
-    for folder in TEMPLATE_DIRS:
-        if folder.is_dir():
-            docs: list[dict[str, Any]] = []
-            for path in sorted(folder.glob("*.yaml")):
-                docs.extend(
-                    d for d in yaml.safe_load_all(path.read_text()) if d and d.get("kind") == "WorkflowTemplate"
-                )
-            return docs
-    return []
-
-
 async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
+    from nsaas import devkit  # it starts the simulator, which the wheel leaves out
+
     base = config.Settings()
     data_dir = base.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    simulator = sim_server.Simulator()
+    simulator = devkit.persistent_simulator(data_dir)
     await simulator.start()
     kubeconfig = simulator.write_kubeconfig(data_dir / "kubeconfig.yaml")
     settings = config.Settings(
@@ -80,7 +64,7 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
 
     rt = await runtime.build(settings, component="dev")
     try:
-        await bootstrap_cluster(rt.cluster, settings)
+        await devkit.bootstrap_cluster(rt.cluster, settings)
         await rt.start_background(worker=True)
         servers = [
             uvicorn.Server(
@@ -89,7 +73,13 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
                 )
             ),
             uvicorn.Server(
-                uvicorn.Config(ui_app.create_app(settings), host=host, port=ui_port, log_config=None, access_log=False)
+                uvicorn.Config(
+                    ui_app.create_app(settings, persona_tokens=dev_auth.persona_tokens(settings)),
+                    host=host,
+                    port=ui_port,
+                    log_config=None,
+                    access_log=False,
+                )
             ),
         ]
         serving = [asyncio.create_task(s.serve()) for s in servers]
@@ -102,35 +92,6 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
     finally:
         await rt.aclose()
         await simulator.stop()
-
-
-def platform_namespaces(settings: config.Settings) -> list[str]:
-    """Namespaces the platform's own components live in on a real cluster (Argo, Velero, monitoring ...)."""
-    bundle = settings.bundle
-    names = [
-        settings.engines.argo_namespace,
-        bundle.velero_namespace,
-        bundle.monitoring_namespace,
-        bundle.ingress_namespace,
-        "istio-system",
-        "platform-system",
-    ]
-    return list(dict.fromkeys(names))
-
-
-async def bootstrap_cluster(cluster: ports.Cluster, settings: config.Settings) -> None:
-    """Make the embedded cluster look like one the deploy stack installed: namespaces and templates."""
-    namespace = settings.engines.argo_namespace
-    for name in platform_namespaces(settings):
-        await cluster.apply_object(manifest={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-    for template in workflow_templates():
-        template["metadata"]["namespace"] = namespace
-        await cluster.apply_object(manifest=template)
-    # GitOps: the NamespaceRequest CRD and the namespace Flux writes requests into.
-    await crds.install_namespace_request_crd(settings)
-    await cluster.apply_object(
-        manifest={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": settings.gitops.namespace}}
-    )
 
 
 def _banner(*, api_port: int, ui_port: int, host: str, kubeconfig: Path, engine: str) -> None:

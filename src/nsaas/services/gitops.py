@@ -38,7 +38,7 @@ from typing import Any
 import structlog
 
 from nsaas import config
-from nsaas.domain import errors, identity, lifecycle, policy, records, requests, sources
+from nsaas.domain import changes, errors, identity, lifecycle, policy, records, requests, sources
 from nsaas.services import ports
 from nsaas.services import requests as request_service
 
@@ -220,7 +220,7 @@ class GitOpsSync:
         patch = {key: wanted.get(key) for key in requests.MUTABLE_FIELDS if wanted.get(key) != current.get(key)}
         writer = self._approver(caller) if caller.reference else caller
         if patch:
-            return await self.requests.update(record.name, patch, writer, expected_version=None)
+            return await self.requests.update(record.name, patch, writer, expected_generation=None)
         generation = obj["metadata"].get("generation")
         if record.status == S.FAILED and (obj.get("status") or {}).get("observedGeneration") != generation:
             return await self.requests.retry(record.name, writer)
@@ -247,7 +247,7 @@ class GitOpsSync:
         await self.repo.update(
             record.id,
             expected_version=None,
-            changes={"source": sources.API, "source_ref": None},
+            change=changes.Change(source=sources.API, source_ref=None),
             event=records.NewEvent(kind="warning", message=message),
             audit=caller.audit("namespace.decommission", record.name, outcome="denied", detail=message),
         )
