@@ -16,7 +16,8 @@ import pytest
 
 from tests.handover import devserver
 
-pytestmark = pytest.mark.kubectl
+# Each starts (or shares) a real `nsaas dev` process: minutes, so `make ci` runs them and `make test` does not.
+pytestmark = [pytest.mark.kubectl, pytest.mark.slow]
 
 
 def _ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:

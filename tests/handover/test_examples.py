@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from nsaas import config
@@ -64,6 +65,7 @@ def test_the_backstage_template_requests_through_an_existing_route_with_a_valid_
     assert catalog_url.endswith("/api/platform/namespaces/team-a-web/catalog-info?format=yaml")
 
 
+@pytest.mark.slow  # runs against a real `nsaas dev` process
 def test_the_ci_example_gets_a_ready_ephemeral_namespace_with_a_ttl(dev: devserver.DevServer) -> None:
     token = subprocess.run(
         [devserver.NSAAS, "token", "--persona", "team-a-developer"],

@@ -14,7 +14,8 @@ import pytest
 
 from tests.handover import devserver
 
-pytestmark = pytest.mark.kubectl
+# Each starts (or shares) a real `nsaas dev` process: minutes, so `make ci` runs them and `make test` does not.
+pytestmark = [pytest.mark.kubectl, pytest.mark.slow]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "gitops" / "namespacerequest.yaml"
 NAME = "team-a-payments-dev"
