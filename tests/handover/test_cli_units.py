@@ -104,3 +104,56 @@ def test_api_answers_map_to_the_documented_exit_codes(status: int, code: int) ->
         client.call("GET", "/namespaces")
     assert raised.value.code == code
     assert raised.value.details == {"team": "read only"}
+
+
+class FakeMsal:
+    """Stands in for msal.PublicClientApplication: the device flow and the silent refresh."""
+
+    def __init__(self) -> None:
+        self.scopes: list[str] = []
+
+    def initiate_device_flow(self, *, scopes: list[str]) -> dict[str, str]:
+        self.scopes = scopes
+        return {
+            "user_code": "ABCD-1234",
+            "message": "To sign in, open https://microsoft.com/devicelogin and enter ABCD-1234",
+        }
+
+    def acquire_token_by_device_flow(self, flow: dict[str, str]) -> dict[str, object]:
+        assert flow["user_code"] == "ABCD-1234"
+        return {
+            "access_token": "aad-1",
+            "expires_in": 3600,
+            "id_token_claims": {"preferred_username": "ada@example.com"},
+        }
+
+    def get_accounts(self, *, username: str | None) -> list[dict[str, str]]:
+        return [{"username": username or ""}]
+
+    def acquire_token_silent(self, scopes: list[str], *, account: dict[str, str]) -> dict[str, object]:
+        assert scopes == self.scopes
+        return {"access_token": "aad-2", "expires_in": 3600}
+
+
+class FakeCache:
+    has_state_changed = False
+
+
+def test_device_code_login_shows_the_code_and_renews_silently(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeMsal()
+    monkeypatch.setattr(session, "_application", lambda tenant, client_id: (fake, FakeCache()))
+    shown: list[str] = []
+    credentials = session.login_device_code(
+        base="https://a.example", tenant="t", client_id="c", scope="api://c/.default", show=shown.append
+    )
+    assert shown == ["To sign in, open https://microsoft.com/devicelogin and enter ABCD-1234"]
+    assert fake.scopes == ["api://c/.default"]
+    assert (credentials.kind, credentials.token) == ("azure-ad", "aad-1")
+    expired = profile.Credentials(
+        api=credentials.api, kind=credentials.kind, token="old", expires_at=1, account=credentials.account
+    )
+    profile.save(expired)
+    assert session.token_for("https://a.example") == "aad-2"
+    renewed = profile.load()
+    assert renewed is not None
+    assert renewed.token == "aad-2"
