@@ -63,7 +63,7 @@ class AccessService:
 
     def roles(self, record: records.RequestRecord) -> list[dict[str, Any]]:
         """Subjects of each built-in role in the namespace, from the RoleBindings the bundle renders."""
-        bundle = render.render_bundle(record.spec_obj, self.settings, request_id=record.id, requested_by="access")
+        bundle = render.render_bundle(record.spec, self.settings, request_id=record.id, requested_by="access")
         holders: dict[str, list[str]] = {role: [] for role in ROLE_ORDER}
         for binding in bundle.objects("RoleBinding"):
             role = binding["roleRef"]["name"]

@@ -30,7 +30,7 @@ def entity(record: records.RequestRecord, settings: config.Settings) -> dict[str
     if access.grafana_url:
         dashboard = f"{access.grafana_url.rstrip('/')}{access.grafana_namespace_dashboard}"
         links.append({"url": f"{dashboard}?var-namespace={quote(record.name)}", "title": "Grafana"})
-    description = str(record.spec.get("description", "")) or f"Kubernetes namespace of team {record.team}"
+    description = record.spec.description or f"Kubernetes namespace of team {record.team}"
     return {
         "apiVersion": API_VERSION,
         "kind": "Resource",

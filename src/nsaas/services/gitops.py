@@ -213,7 +213,7 @@ class GitOpsSync:
         self, record: records.RequestRecord, body: dict[str, Any], obj: dict[str, Any], caller: request_service.Caller
     ) -> records.RequestRecord:
         wanted = requests.parse_spec(body).to_api()
-        current = dict(record.spec)
+        current = record.spec.to_api()
         moved = {f"spec.{key}": FIXED_MESSAGE for key in FIXED_FIELDS if wanted.get(key) != current.get(key)}
         if moved:
             raise errors.ValidationFailed(f"{len(moved)} field(s) of {record.name} cannot change", details=moved)
