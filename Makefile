@@ -29,8 +29,8 @@ test: bootstrap
 	$(BIN)/pytest -q -m "not slow and not browser"
 
 lint: bootstrap
-	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts examples
+	$(BIN)/ruff format --check src tests bench scripts examples
 
 types: bootstrap
 	$(BIN)/mypy

@@ -206,6 +206,39 @@ class TracingSettings(BaseModel):
     sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
 
 
+class AccessSettings(BaseModel):
+    """How developers reach the cluster with kubectl (``GET .../namespaces/{name}/access``, ``nsaas ns connect``)."""
+
+    #: Cluster name shown to users and used in the kubeconfig they get.
+    cluster_name: str = "aks"
+    #: API server URL developers reach (AKS: the cluster's FQDN); empty in dev mode: the simulator's.
+    server: str = ""
+    #: Base64 PEM of the API server's CA (public data, not a secret); empty: the system trust store.
+    certificate_authority_data: str = ""
+    #: AKS: the Azure AD server application kubelogin requests tokens for (the AKS-managed one by default).
+    kubelogin_server_id: str = "6dae42f8-4368-4678-94ff-3960e28e3630"
+    #: kubelogin login mode: devicecode, azurecli, interactive, workloadidentity ...
+    kubelogin_login: str = "devicecode"
+    #: Links in the Backstage catalog entity (``.../catalog-info``); empty: the link is left out.
+    portal_url: str = "http://127.0.0.1:8080"
+    grafana_url: str = ""
+    #: Grafana dashboard path for one namespace (kube-prometheus "Compute Resources / Namespace (Pods)").
+    grafana_namespace_dashboard: str = "/d/85a562078cdf77779eaa1add43ccec1e/kubernetes-compute-resources-namespace-pods"
+    #: Backstage ``spec.system`` of every namespace entity.
+    backstage_system: str = "namespaces"
+
+
+class GitOpsSettings(BaseModel):
+    """The GitOps request path: NamespaceRequest resources written by Flux from a Git repository."""
+
+    #: Watch NamespaceRequests in the worker (needs the CRD; without it the watcher waits and retries).
+    enabled: bool = True
+    #: The one namespace NamespaceRequests are read from (the contract's ``nsaas-requests``).
+    namespace: str = "nsaas-requests"
+    #: Full re-list of every NamespaceRequest, on top of the watch (level-triggered safety net).
+    resync_seconds: float = Field(default=30.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NSAAS_", env_nested_delimiter="__", extra="ignore", frozen=False)
 
@@ -228,6 +261,8 @@ class Settings(BaseSettings):
     ui: UiSettings = Field(default_factory=UiSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
+    gitops: GitOpsSettings = Field(default_factory=GitOpsSettings)
 
     @property
     def dev_mode(self) -> bool:

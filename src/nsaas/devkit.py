@@ -4,6 +4,11 @@
 cluster) and then make it look like one the deploy stack installed: the platform's own namespaces
 and the Argo WorkflowTemplates of ``deploy/argo``. That bootstrap lives here, once, instead of in
 a command module the tests would have to import. Production code never imports this module.
+
+It also installs the NamespaceRequest CRD of ``deploy/gitops`` and the namespace GitOps requests
+live in, so the GitOps path works in ``nsaas dev`` as on a cluster the deploy stack set up. The
+platform itself never writes CustomResourceDefinitions (its cluster adapter refuses the kind), so
+that one object is applied here with a plain client.
 """
 
 from __future__ import annotations
@@ -12,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
+from lightkube.types import PatchType
 
 from nsaas import config
+from nsaas.adapters.kube import client
 from nsaas.services import ports
 from nsaas.sim import server as sim_server
 
@@ -22,6 +30,7 @@ CLUSTER_STATE_FILE = "cluster-state.json"
 
 #: The dev kit exists only in a checkout (the wheel leaves it out), next to deploy/.
 TEMPLATE_DIRS = (Path(__file__).resolve().parents[2] / "deploy" / "argo" / "workflowtemplates",)
+NAMESPACE_REQUEST_CRD = Path(__file__).resolve().parents[2] / "deploy" / "gitops" / "namespacerequest-crd.yaml"
 
 
 def workflow_templates() -> list[dict[str, Any]]:
@@ -59,6 +68,26 @@ async def bootstrap_cluster(cluster: ports.Cluster, settings: config.Settings) -
     for template in workflow_templates():
         template["metadata"]["namespace"] = namespace
         await cluster.apply_object(manifest=template)
+    await install_namespace_request_crd(settings)
+    gitops_namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": settings.gitops.namespace}}
+    await cluster.apply_object(manifest=gitops_namespace)
+
+
+async def install_namespace_request_crd(settings: config.Settings) -> None:
+    """Server-side apply the NamespaceRequest CRD (GitOps path) with the platform's kubeconfig."""
+    crd = yaml.safe_load(NAMESPACE_REQUEST_CRD.read_text(encoding="utf-8"))
+    lk = client.connect(settings=settings)
+    try:
+        await lk.patch(
+            CustomResourceDefinition,
+            crd["metadata"]["name"],
+            crd,
+            patch_type=PatchType.APPLY,
+            field_manager=settings.cluster.field_manager,
+            force=True,
+        )
+    finally:
+        await lk.aclose()
 
 
 def persistent_simulator(data_dir: Path) -> sim_server.Simulator:

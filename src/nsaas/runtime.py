@@ -22,9 +22,10 @@ from nsaas.adapters.db import outbox as outbox_db
 from nsaas.adapters.db import repository
 from nsaas.adapters.events import memory, postgres
 from nsaas.adapters.kube import cluster as kube
+from nsaas.adapters.kube import kubeconfig
 from nsaas.reconcile import loop as reconciler
 from nsaas.reconcile import selftest
-from nsaas.services import analytics, audit, denials, inspect, notifier, operations, timeline
+from nsaas.services import access, analytics, audit, denials, gitops, inspect, notifier, operations, timeline
 from nsaas.services import requests as request_service
 
 log = structlog.get_logger("nsaas.runtime")
@@ -51,6 +52,8 @@ class Runtime:
     notifier: notifier.Notifier
     webhooks: webhook.WebhookSender
     denials: denials.DenialAudit
+    access: access.AccessService
+    gitops: gitops.GitOpsSync
     version: str = nsaas.VERSION
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -60,6 +63,8 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self.reconciler.run(), name="nsaas-reconciler"))
             if self.settings.notifications.enabled:
                 self._tasks.append(asyncio.create_task(self.notifier.run(), name="nsaas-notifier"))
+            if self.settings.gitops.enabled:
+                self._tasks.append(asyncio.create_task(self.gitops.run(), name="nsaas-gitops"))
 
     def reconciler_status(self) -> dict[str, Any]:
         return self.reconciler.status()
@@ -120,4 +125,8 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
         notifier=notifier.Notifier(settings=settings, outbox=outbox, sender=webhooks),
         webhooks=webhooks,
         denials=denials.DenialAudit(repo=repo),
+        access=access.AccessService(
+            settings=settings, platform_endpoint=lambda: kubeconfig.platform_endpoint(settings)
+        ),
+        gitops=gitops.GitOpsSync(settings=settings, requests=requests, repo=repo, resources=cluster, bus=bus),
     )

@@ -80,3 +80,16 @@ def test_the_platform_api_may_only_create_workflows_in_the_argo_namespace() -> N
     assert role["metadata"]["namespace"] == "argo"
     workflows = next(r for r in role["rules"] if r["resources"] == ["workflows"])
     assert set(workflows["verbs"]) == {"create", "get", "list", "watch", "delete"}
+
+
+def test_the_gitops_watcher_may_only_read_namespace_requests_and_write_their_status() -> None:
+    """Least privilege: get/list/watch NamespaceRequests and patch their status, in nsaas-requests only."""
+    path = conftest.DEPLOY / "platform-api" / "rbac-namespaced.yaml"
+    role = _role(path, "Role", "nsaas-platform-api-gitops")
+    assert role["metadata"]["namespace"] == "nsaas-requests"
+    assert role["rules"] == [
+        {"apiGroups": ["platform.io"], "resources": ["namespacerequests"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["platform.io"], "resources": ["namespacerequests/status"], "verbs": ["patch"]},
+    ]
+    cluster_rules = _role(conftest.DEPLOY / "platform-api" / "clusterrole.yaml", "ClusterRole", "nsaas-platform-api")
+    assert all("platform.io" not in rule["apiGroups"] for rule in cluster_rules["rules"])

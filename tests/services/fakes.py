@@ -68,6 +68,8 @@ def _stored(new: records.NewRequest, *, now: datetime) -> records.RequestRecord:
         last_resync_at=None,
         warnings_sent=(),
         workflow_name=None,
+        source=new.source,
+        source_ref=new.source_ref,
     )
 
 

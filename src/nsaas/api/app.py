@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 import nsaas
 from nsaas import config, metrics, requestcontext, runtime, tracing
 from nsaas.api import errors, ratelimit
-from nsaas.api.routes import admin, analytics, audit, catalog, events, health, namespaces, notifications
+from nsaas.api.routes import admin, analytics, audit, catalog, events, handover, health, namespaces, notifications
 
 STATIC = Path(__file__).parent / "static"
 
@@ -49,7 +49,7 @@ def create_app(settings: config.Settings, *, rt: runtime.Runtime | None = None) 
         app.state.runtime = rt
     app.state.limiter = ratelimit.SlidingWindow(limit=settings.auth.rate_limit_per_minute, window_seconds=60)
     errors.install(app)
-    for module in (namespaces, catalog, analytics, audit, events, notifications, health, admin):
+    for module in (namespaces, handover, catalog, analytics, audit, events, notifications, health, admin):
         app.include_router(module.router)
     app.mount("/api/static", StaticFiles(directory=STATIC), name="static")
 

@@ -118,6 +118,8 @@ class NamespaceSummary(BaseModel):
     generation: int
     description: str
     costCenter: str
+    source: Literal["api", "gitops"]
+    sourceRef: str | None
 
 
 class Page(BaseModel):
@@ -194,6 +196,33 @@ class Preview(BaseModel):
     yaml: str
 
 
+class AccessCluster(BaseModel):
+    name: str
+    server: str
+
+
+class AccessSnippet(BaseModel):
+    title: str
+    command: str
+
+
+class AccessRole(BaseModel):
+    role: Literal["admin", "edit", "view"]
+    subjects: list[str]
+
+
+class AccessOut(BaseModel):
+    """kubectl access to one namespace (the connect panel and ``nsaas ns connect``)."""
+
+    namespace: str
+    cluster: AccessCluster
+    context: str
+    kubeconfig: str
+    authentication: Literal["kubelogin", "dev"]
+    snippets: list[AccessSnippet]
+    roles: list[AccessRole]
+
+
 class AuditEntry(BaseModel):
     id: int
     at: datetime
@@ -241,6 +270,8 @@ def summary(record: records.RequestRecord) -> dict[str, Any]:
         "generation": record.generation,
         "description": spec.description,
         "costCenter": spec.cost_center,
+        "source": record.source,
+        "sourceRef": record.source_ref,
     }
 
 

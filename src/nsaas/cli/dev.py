@@ -88,14 +88,21 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
             if any(t.done() for t in serving):
                 break
             await asyncio.sleep(0.05)
-        _banner(api_port=api_port, ui_port=ui_port, host=host, kubeconfig=kubeconfig, engine=engine)
+        _banner(
+            api_port=api_port,
+            ui_port=ui_port,
+            host=host,
+            kubeconfig=kubeconfig,
+            engine=engine,
+            gitops_namespace=settings.gitops.namespace,
+        )
         await asyncio.gather(*serving)
     finally:
         await rt.aclose()
         await simulator.stop()
 
 
-def _banner(*, api_port: int, ui_port: int, host: str, kubeconfig: Path, engine: str) -> None:
+def _banner(*, api_port: int, ui_port: int, host: str, kubeconfig: Path, engine: str, gitops_namespace: str) -> None:
     typer.echo(
         "\n".join(
             [
@@ -106,6 +113,8 @@ def _banner(*, api_port: int, ui_port: int, host: str, kubeconfig: Path, engine:
                 f"  Cluster:       kubectl --kubeconfig {kubeconfig} get ns",
                 f"  Engine:        {engine}",
                 "  API token:     NSAAS_AUTH_MODE=dev nsaas token --persona team-a-developer",
+                f"  CLI:           NSAAS_API_URL=http://127.0.0.1:{api_port} nsaas login --persona team-a-developer",
+                f"  GitOps:        kubectl --kubeconfig {kubeconfig} -n {gitops_namespace} get namespacerequests",
                 "Stop with Ctrl-C.",
             ]
         )

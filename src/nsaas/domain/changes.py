@@ -58,6 +58,9 @@ class Change:
     observed_generation: int | Keep = KEEP
     warnings_sent: tuple[int, ...] | Keep = KEEP
     workflow_name: str | Keep | None = KEEP
+    #: Which side owns the request (:mod:`nsaas.domain.sources`); changes only on a hand-over.
+    source: str | Keep = KEEP
+    source_ref: str | Keep | None = KEEP
 
     def given(self) -> dict[str, Any]:
         """The fields this change sets, by name."""

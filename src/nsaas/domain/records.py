@@ -75,6 +75,10 @@ class RequestRecord:
     workflow_name: str | None
     #: W3C traceparent of the call that created the request (tracing links the runs to it).
     traceparent: str | None = None
+    #: Who owns the desired state: ``api`` or ``gitops`` (:mod:`nsaas.domain.sources`).
+    source: str = "api"
+    #: The owning NamespaceRequest (``<namespace>/<name>``) of a GitOps request.
+    source_ref: str | None = None
 
     @property
     def spec_obj(self) -> requests.NamespaceSpec:
@@ -101,6 +105,8 @@ class NewRequest:
     expires_at: datetime | None = None
     next_attempt_at: datetime | None = None
     traceparent: str | None = None
+    source: str = "api"
+    source_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

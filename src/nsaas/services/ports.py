@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -301,3 +301,21 @@ class Cluster(Protocol):
     async def ping(self) -> bool: ...
 
     async def quota_usage(self, *, labels: Mapping[str, str]) -> Mapping[str, Mapping[str, ResourceUsage]]: ...
+
+
+class NamespaceRequestResources(Protocol):
+    """GitOps NamespaceRequest objects in one namespace: read, watched, only their status written."""
+
+    async def list_namespace_requests(self, *, namespace: str) -> list[dict[str, Any]]: ...
+
+    def watch_namespace_requests(self, *, namespace: str) -> AsyncIterator[WatchedObject]: ...
+
+    async def write_namespace_request_status(self, *, namespace: str, name: str, status: Mapping[str, Any]) -> None: ...
+
+
+class WatchedObject(Protocol):
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def object(self) -> dict[str, Any]: ...

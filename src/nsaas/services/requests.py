@@ -20,7 +20,20 @@ from typing import Any
 
 from nsaas import config, metrics, tracing
 from nsaas.bundle import model, ownership, render
-from nsaas.domain import actions, audit, changes, cost, errors, failures, identity, lifecycle, policy, records, requests
+from nsaas.domain import (
+    actions,
+    audit,
+    changes,
+    cost,
+    errors,
+    failures,
+    identity,
+    lifecycle,
+    policy,
+    records,
+    requests,
+    sources,
+)
 from nsaas.services import ports
 
 S = lifecycle.Status
@@ -34,6 +47,11 @@ class Caller:
     correlation_id: str | None = None
     source_ip: str | None = None
     user_agent: str | None = None
+    #: Which side writes (:mod:`nsaas.domain.sources`); a GitOps caller names its NamespaceRequest.
+    source: sources.Source = sources.API
+    source_ref: str | None = None
+    #: Recorded as the audit detail when a use case gives none (GitOps: the commit / pull request).
+    reference: str = ""
 
     def audit(
         self,
@@ -57,7 +75,17 @@ class Caller:
             correlation_id=self.correlation_id,
             source_ip=self.source_ip,
             user_agent=self.user_agent,
-            detail=detail,
+            detail=detail or self.reference,
+        )
+
+    def check_owns(self, record: records.RequestRecord) -> None:
+        """Conflict unless this caller's side (API or this NamespaceRequest) owns ``record``."""
+        sources.check_writer(
+            name=record.name,
+            owner=record.source,
+            owner_ref=record.source_ref,
+            writer=self.source,
+            writer_ref=self.source_ref,
         )
 
 
@@ -229,6 +257,8 @@ class RequestService:
             expires_at=now + timedelta(hours=spec.ttl_hours) if spec.ttl_hours and not approval else None,
             next_attempt_at=None if approval else now,
             traceparent=tracing.current_traceparent(),
+            source=caller.source,
+            source_ref=caller.source_ref,
         )
         message = (
             f"requested by {principal.subject}; {'waiting for approval' if approval else 'queued for provisioning'}"
@@ -407,6 +437,7 @@ class RequestService:
     async def cancel(self, request_id: str, caller: Caller) -> records.RequestRecord:
         record = await self.visible_by_id(request_id, caller)
         self._require_manage(record, caller, "cancel")
+        caller.check_owns(record)
         if record.status == S.PENDING_APPROVAL:
             change = changes.Change(status=S.CANCELLED, status_reason="cancelled", next_attempt_at=None)
         elif record.status == S.PROVISIONING:
@@ -438,6 +469,7 @@ class RequestService:
             # Never touch what the platform does not manage: unknown names are simply not found.
             raise errors.NotFound(f"no managed namespace named {name}", details={"name": "not managed by nsaas"})
         self._require_manage(record, caller, "decommission")
+        caller.check_owns(record)
         if record.status == S.DECOMMISSIONING:
             return record
         if record.status == S.PENDING_APPROVAL:
@@ -476,6 +508,7 @@ class RequestService:
         if record is None or not caller.principal.can_see(record.team):
             raise errors.NotFound(f"no namespace named {name}", details={"name": "not found"})
         self._require_manage(record, caller, action)
+        caller.check_owns(record)
         return record
 
     def _check_approval_scope(
@@ -514,6 +547,7 @@ class RequestService:
             raise errors.PermissionDenied("you may not approve this request", details={"role": "approver needed"})
         if record.status != S.PENDING_APPROVAL:
             raise errors.Conflict(f"{name} is {record.status}, not waiting for approval", details={"status": "state"})
+        caller.check_owns(record)
         return record
 
     async def _check_creation_rate(self, subject: str) -> None:

@@ -126,6 +126,8 @@ def new_request_values(new: records.NewRequest, *, now: datetime) -> dict[str, A
         "last_resync_at": None,
         "warnings_sent": [],
         "workflow_name": None,
+        "source": new.source,
+        "source_ref": new.source_ref,
     }
 
 

@@ -71,6 +71,9 @@ namespace_requests = Table(
     Column("workflow_name", String(253), nullable=True),
     # W3C traceparent of the API call that created the request: the provisioning run continues its trace.
     Column("traceparent", String(55), nullable=True),
+    # api | gitops (nsaas.domain.sources); a GitOps request names its NamespaceRequest in source_ref.
+    Column("source", String(16), nullable=False, server_default="api"),
+    Column("source_ref", String(255), nullable=True),
     # At most one live request per namespace name; terminal requests keep their history.
     Index(
         "uq_namespace_requests_live_name",

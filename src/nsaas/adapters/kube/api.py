@@ -99,6 +99,19 @@ class KubeApi:
         live = await self.caller.call("apply", _where(kind, meta["name"], namespace), run)
         return client.to_manifest(live)
 
+    async def patch_status(
+        self, *, api_version: str, kind: str, name: str, namespace: str, status: Mapping[str, Any]
+    ) -> Manifest:
+        """Merge-patch the status subresource only (the spec belongs to whoever wrote the object)."""
+        res: Any = client.resource_class(api_version, kind)
+
+        async def run() -> Any:
+            return await self._client.patch(
+                res.Status, name, {"status": dict(status)}, namespace=namespace, patch_type=PatchType.MERGE
+            )
+
+        return client.to_manifest(await self.caller.call("patch", _where(kind, name, namespace) + "/status", run))
+
     async def create(self, *, manifest: Mapping[str, Any]) -> Manifest:
         """POST a new object; :class:`errors.ClusterConflict` (409) if the name is taken."""
         meta = manifest["metadata"]

@@ -39,7 +39,9 @@ ResourceType: TypeAlias = type[lk_resource.NamespacedResource] | type[lk_resourc
 #: Argo Workflows kinds: the argo engine creates Workflows and loads WorkflowTemplates.
 WORKFLOW = model.Kind("argoproj.io/v1alpha1", "Workflow", "workflows")
 WORKFLOW_TEMPLATE = model.Kind("argoproj.io/v1alpha1", "WorkflowTemplate", "workflowtemplates")
-KNOWN_KINDS: tuple[model.Kind, ...] = (*model.KINDS, WORKFLOW, WORKFLOW_TEMPLATE)
+#: The GitOps request resource: read and watched, only its status is ever written.
+NAMESPACE_REQUEST = model.Kind("platform.io/v1alpha1", "NamespaceRequest", "namespacerequests")
+KNOWN_KINDS: tuple[model.Kind, ...] = (*model.KINDS, WORKFLOW, WORKFLOW_TEMPLATE, NAMESPACE_REQUEST)
 _BY_KEY = {(k.api_version, k.kind): k for k in KNOWN_KINDS}
 
 

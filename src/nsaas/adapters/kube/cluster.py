@@ -211,6 +211,28 @@ class Cluster:
         ):
             yield event
 
+    # -- GitOps NamespaceRequests (read, watch, status only) ---------------------------------
+
+    async def list_namespace_requests(self, *, namespace: str) -> list[Manifest]:
+        """Every NamespaceRequest in ``namespace``; ClusterNotFound if the CRD is not installed."""
+        kind = client.NAMESPACE_REQUEST
+        return await self._kube.list(api_version=kind.api_version, kind=kind.kind, namespace=namespace)
+
+    async def watch_namespace_requests(self, *, namespace: str) -> AsyncIterator[results.WatchEvent]:
+        """NamespaceRequest changes in ``namespace`` (current ones first); resumes itself."""
+        kind = client.NAMESPACE_REQUEST
+        async for event in watching.watch(
+            kube=self._kube, api_version=kind.api_version, kind=kind.kind, namespace=namespace
+        ):
+            yield event
+
+    async def write_namespace_request_status(self, *, namespace: str, name: str, status: Mapping[str, Any]) -> None:
+        """Write a NamespaceRequest's status subresource (never its spec)."""
+        kind = client.NAMESPACE_REQUEST
+        await self._kube.patch_status(
+            api_version=kind.api_version, kind=kind.kind, name=name, namespace=namespace, status=status
+        )
+
     # -- health ----------------------------------------------------------------------------
 
     async def version(self) -> dict[str, Any]:
