@@ -40,6 +40,14 @@ ResourceType: TypeAlias = type[lk_resource.NamespacedResource] | type[lk_resourc
 WORKFLOW = model.Kind("argoproj.io/v1alpha1", "Workflow", "workflows")
 WORKFLOW_TEMPLATE = model.Kind("argoproj.io/v1alpha1", "WorkflowTemplate", "workflowtemplates")
 KNOWN_KINDS: tuple[model.Kind, ...] = (*model.KINDS, WORKFLOW, WORKFLOW_TEMPLATE)
+
+
+def required_api_versions(engine: str) -> set[str]:
+    """The group versions a cluster must serve for nsaas: every bundle kind's, and Argo's for that engine."""
+    kinds = KNOWN_KINDS if engine == "argo" else model.KINDS
+    return {k.api_version for k in kinds}
+
+
 _BY_KEY = {(k.api_version, k.kind): k for k in KNOWN_KINDS}
 
 
