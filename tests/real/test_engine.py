@@ -22,7 +22,7 @@ from lightkube.resources.rbac_authorization_v1 import ClusterRoleBinding, RoleBi
 from lightkube.types import PatchType
 
 from nsaas.adapters.db import database as db_module
-from nsaas.domain import lifecycle
+from nsaas.domain import changes, lifecycle
 from tests.real.conftest import kubectl
 from tests.support.platform import Platform, running_platform, unique
 
@@ -38,7 +38,9 @@ async def worker(database: db_module.Database, platform_kubeconfig: Path, tmp_pa
 
 async def _resync_now(platform: Platform, request_id: str) -> None:
     record = await platform.rt.repo.get(request_id)
-    await platform.rt.repo.update(record.id, expected_version=None, changes={"next_attempt_at": datetime.now(UTC)})
+    await platform.rt.repo.update(
+        record.id, expected_version=None, change=changes.Change(next_attempt_at=datetime.now(UTC))
+    )
 
 
 async def _gone(admin: AsyncClient, name: str, seconds: float = 90) -> bool:

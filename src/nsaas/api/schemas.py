@@ -44,7 +44,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         403: "Authenticated but not allowed",
         404: "Not found (or not visible to you)",
         409: "Conflicts with the current state",
-        412: "If-Match does not match the current version",
+        412: "If-Match does not match the current generation (the spec changed since it was read)",
         413: "Request body too large",
         422: "Refused by platform policy, or an Idempotency-Key reused with another body",
         429: "Rate limited; see Retry-After",
@@ -112,7 +112,10 @@ class NamespaceSummary(BaseModel):
     updatedAt: datetime
     readyAt: datetime | None
     expiresAt: datetime | None
+    #: Moves on every stored change, status included.
     version: int
+    #: Moves only when the spec (what users edit) changes: the ETag.
+    generation: int
     description: str
     costCenter: str
 
@@ -217,7 +220,7 @@ def summary(record: records.RequestRecord) -> dict[str, Any]:
         "environment": record.environment,
         "tier": record.tier,
         "networkPolicy": record.network_policy,
-        "features": list(spec.get("features", [])),
+        "features": list(spec.features),
         "status": str(record.status),
         "statusReason": record.status_reason,
         "engine": record.engine,
@@ -228,8 +231,9 @@ def summary(record: records.RequestRecord) -> dict[str, Any]:
         "readyAt": record.ready_at,
         "expiresAt": record.expires_at,
         "version": record.version,
-        "description": str(spec.get("description", "")),
-        "costCenter": str(spec.get("costCenter", "")),
+        "generation": record.generation,
+        "description": spec.description,
+        "costCenter": spec.cost_center,
     }
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from nsaas import config
-from nsaas.bundle import model
+from nsaas.bundle import model, ownership
 from nsaas.domain import requests
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -21,10 +21,20 @@ MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
+class RenderSettings(Protocol):
+    """The only settings rendering reads: bundle options and label names (``config.Settings`` has both)."""
+
+    @property
+    def bundle(self) -> config.BundleSettings: ...
+
+    @property
+    def labels(self) -> config.LabelSettings: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RenderContext:
     spec: requests.NamespaceSpec
-    settings: config.Settings
+    settings: RenderSettings
     request_id: str
     requested_by: str
 
@@ -36,14 +46,18 @@ class RenderContext:
     def bundle(self) -> config.BundleSettings:
         return self.settings.bundle
 
+    @property
+    def ownership(self) -> ownership.Ownership:
+        return ownership.Ownership.of(self.settings.labels)
+
     def key(self, name: str) -> str:
         """A label or annotation key under the platform's prefix (``platform.io/<name>``)."""
-        return f"{self.settings.labels.prefix}/{name}"
+        return self.ownership.key(name)
 
     @property
     def selector(self) -> dict[str, str]:
         """The labels that mark an object as belonging to this request's bundle."""
-        return {MANAGED_BY_LABEL: self.settings.labels.managed_by, self.key("request-id"): self.request_id}
+        return {MANAGED_BY_LABEL: self.settings.labels.managed_by, self.ownership.request_id_label: self.request_id}
 
     def metadata(
         self,

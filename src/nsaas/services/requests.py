@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nsaas import config, metrics
-from nsaas.bundle import render
-from nsaas.domain import cost, errors, identity, lifecycle, policy, records, requests
+from nsaas.bundle import model, ownership, render
+from nsaas.domain import changes, cost, errors, identity, lifecycle, policy, records, requests
 from nsaas.services import ports
 
 S = lifecycle.Status
@@ -59,6 +59,10 @@ class Caller:
             user_agent=self.user_agent,
             detail=detail,
         )
+
+
+#: Renders the answer to a submit from the request about to be stored (the wire format is the API's).
+Respond = Callable[[records.NewRequest], Mapping[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,54 @@ class RequestService:
             raise errors.NotFound(f"no request {request_id}", details={"id": "not found"})
         return record
 
+    async def status(self, request_id: str, caller: Caller) -> tuple[records.RequestRecord, list[records.EventRecord]]:
+        """A request the caller may see, with its whole timeline."""
+        record = await self.visible_by_id(request_id, caller)
+        return record, await self.repo.timeline(record.id)
+
+    async def page(
+        self,
+        caller: Caller,
+        *,
+        team: str | None = None,
+        environment: str | None = None,
+        status: str | None = None,
+        tier: str | None = None,
+        name_contains: str | None = None,
+        include_ended: bool = False,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[records.RequestRecord], int]:
+        """Requests the caller may see, newest first; live ones only unless ``include_ended`` or a status."""
+        if status is not None and status not in {s.value for s in lifecycle.Status}:
+            raise errors.ValidationFailed("unknown status", details={"status": f"one of {', '.join(lifecycle.Status)}"})
+        statuses: lifecycle.Status | list[lifecycle.Status] | None = None
+        if status is not None:
+            statuses = lifecycle.Status(status)
+        elif not include_ended:
+            statuses = sorted(lifecycle.LIVE)
+        return await self.repo.list_requests(
+            teams=self.visible_teams(caller),
+            team=team,
+            environment=environment,
+            status=statuses,
+            tier=tier,
+            name_contains=name_contains,
+            offset=offset,
+            limit=limit,
+        )
+
+    async def bundle(self, name: str, caller: Caller) -> model.Bundle:
+        """The bundle a visible request wants in the cluster."""
+        record = await self.visible(name, caller)
+        return render.render_bundle(
+            record.spec_obj, self.settings, request_id=record.id, requested_by=record.requested_by
+        )
+
+    async def cost(self, name: str, caller: Caller) -> cost.Estimate:
+        record = await self.visible(name, caller)
+        return cost.estimate(record.tier, prices=self.settings.pricing)
+
     def visible_teams(self, caller: Caller) -> list[str] | None:
         """None means every team (platform roles); otherwise the caller's teams."""
         return None if caller.principal.can_see_all else sorted(caller.principal.teams)
@@ -130,32 +182,18 @@ class RequestService:
         body: Mapping[str, Any],
         caller: Caller,
         *,
-        respond: ports.ResponseRenderer,
+        respond: Respond,
         idempotency_key: str | None = None,
         engine: str | None = None,
     ) -> Submitted:
-        """Store a new request; ``respond`` renders the API answer, kept for Idempotency-Key replays."""
+        """Store a new request; ``respond`` (the API layer's) renders the answer, kept for Idempotency-Key replays."""
         principal = caller.principal
         digest = body_hash(body)
         if idempotency_key:
             earlier = await self.repo.idempotency_replay(principal.subject, idempotency_key, body_hash=digest)
             if earlier is not None:
                 return Submitted(record=None, response=earlier.response)
-        spec = requests.parse_spec(body)
-        if not principal.can_create(spec.team):
-            metrics.AUTHZ_DENIALS.labels("create").inc()
-            raise errors.PermissionDenied(
-                f"you are not a member of team {spec.team}", details={"team": "you may only request for your teams"}
-            )
-        if engine is not None and engine != self.settings.engine and not principal.is_platform_admin:
-            raise errors.PermissionDenied("only platform admins may choose the engine", details={"engine": "admin"})
-        await self._check_creation_rate(principal.subject)
-        context = await self._context(spec)
-        found = policy.evaluate(spec, rules=self.settings.policy, context=context)
-        if found:
-            for field in found:
-                metrics.POLICY_VIOLATIONS.labels(field).inc()
-            raise errors.PolicyViolation(f"the request breaks {len(found)} platform rule(s)", details=found)
+        spec = await self._validated(body, caller, engine=engine)
         now = datetime.now(UTC)
         approval = policy.needs_approval(spec, rules=self.settings.policy)
         status = S.PENDING_APPROVAL if approval else S.PROVISIONING
@@ -172,34 +210,63 @@ class RequestService:
         message = (
             f"requested by {principal.subject}; {'waiting for approval' if approval else 'queued for provisioning'}"
         )
+        response = respond(new)
         claim = (
-            records.IdempotencyClaim(owner=principal.subject, key=idempotency_key, body_hash=digest, status_code=202)
+            records.IdempotencyClaim(
+                owner=principal.subject, key=idempotency_key, body_hash=digest, status_code=202, response=response
+            )
             if idempotency_key
             else None
         )
-        rendered: list[Mapping[str, Any]] = []
-
-        def once(record: records.RequestRecord) -> Mapping[str, Any]:
-            """The answer is rendered once: the stored replay and the first reply are identical."""
-            if not rendered:
-                rendered.append(respond(record))
-            return rendered[0]
-
         record = await self.repo.create_request(
             new,
             event=records.NewEvent(kind="status", message=message),
             audit=caller.audit("namespace.request", spec.name, after=spec.to_api()),
             idempotency=claim,
-            response=once,
         )
         await self._announce(record)
-        return Submitted(record=record, response=once(record))
+        # Rendered once, before the write: the stored replay and the first reply are identical.
+        return Submitted(record=record, response=response)
+
+    async def _validated(
+        self, body: Mapping[str, Any], caller: Caller, *, engine: str | None
+    ) -> requests.NamespaceSpec:
+        """The spec, or one error naming every bad field: shape and policy problems together.
+
+        400 when any field is malformed (its details include the policy problems of the sound
+        fields), 422 when the request is well formed but breaks policy. Who may ask comes first:
+        a caller outside the team learns nothing about that team's namespaces or budget.
+        """
+        principal = caller.principal
+        parsed = requests.parse(body)
+        team = parsed.draft.team
+        if team is not None and not principal.can_create(team):
+            if parsed.problems:
+                raise _malformed(parsed.problems)
+            metrics.AUTHZ_DENIALS.labels("create").inc()
+            raise errors.PermissionDenied(
+                f"you are not a member of team {team}", details={"team": "you may only request for your teams"}
+            )
+        if not parsed.problems:
+            if engine is not None and engine != self.settings.engine and not principal.is_platform_admin:
+                raise errors.PermissionDenied("only platform admins may choose the engine", details={"engine": "admin"})
+            await self._check_creation_rate(principal.subject)
+        found = policy.evaluate(parsed.draft, rules=self.settings.policy, context=await self._context(parsed.draft))
+        for field in found:
+            metrics.POLICY_VIOLATIONS.labels(field).inc()
+        if parsed.problems:
+            raise _malformed({**found, **parsed.problems})
+        if found:
+            raise errors.PolicyViolation(f"the request breaks {len(found)} platform rule(s)", details=found)
+        assert parsed.spec is not None
+        return parsed.spec
 
     # ---- changes -----------------------------------------------------------------------------
 
     async def update(
-        self, name: str, patch: Mapping[str, Any], caller: Caller, *, expected_version: int | None
+        self, name: str, patch: Mapping[str, Any], caller: Caller, *, expected_generation: int | None
     ) -> records.RequestRecord:
+        """Change the spec; ``expected_generation`` is the caller's ETag (status moves never make it stale)."""
         record = await self._manageable(name, caller, action="update")
         if record.status not in (S.READY, S.FAILED, S.UPDATING, S.PROVISIONING, S.PENDING_APPROVAL):
             raise errors.Conflict(f"{name} is {record.status} and cannot be changed", details={"status": record.status})
@@ -209,38 +276,40 @@ class RequestService:
         usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team, exclude_id=record.id))
         policy.enforce(spec, rules=self.settings.policy, context=policy.Context(usage=usage, is_update=True))
         now = datetime.now(UTC)
-        # A spec change bumps the generation (repository rule); every change reaches the bundle
+        # A spec change bumps the generation (a domain rule); every change reaches the bundle
         # (labels, annotations, quota), so a live namespace is re-applied and shows "updating".
-        changes: dict[str, Any] = {"spec": spec}
+        change = changes.Change(spec=spec)
         if spec.ttl_hours != old.ttl_hours or "ttl" in patch:
-            changes["expires_at"] = now + timedelta(hours=spec.ttl_hours) if spec.ttl_hours else None
-            changes["warnings_sent"] = ()
+            expires = now + timedelta(hours=spec.ttl_hours) if spec.ttl_hours else None
+            change = change.also(changes.Change(expires_at=expires, warnings_sent=()))
         if spec != old:
             if record.status in (S.READY, S.FAILED):
-                changes.update(
-                    status=S.UPDATING,
-                    status_reason="applying the change",
-                    attempts=0,
-                    next_attempt_at=now,
-                    last_error=None,
+                change = change.also(
+                    changes.Change(
+                        status=S.UPDATING,
+                        status_reason="applying the change",
+                        attempts=0,
+                        next_attempt_at=now,
+                        last_error=None,
+                    )
                 )
             elif record.status in (S.UPDATING, S.PROVISIONING):
-                changes["next_attempt_at"] = now
+                change = change.also(changes.Change(next_attempt_at=now))
         message = "changed " + ", ".join(sorted(patch))
         updated = await self.repo.update(
             record.id,
-            expected_version=expected_version,
-            changes=changes,
-            event=records.NewEvent(kind="status" if "status" in changes else "info", message=message),
+            expected_generation=expected_generation,
+            change=change,
+            event=records.NewEvent(kind="status" if change.moves_status else "info", message=message),
             audit=caller.audit("namespace.update", name, before=old.to_api(), after=spec.to_api()),
         )
         await self._announce(updated)
         return updated
 
     async def approve(
-        self, name: str, caller: Caller, *, reason: str, expected_version: int | None = None
+        self, name: str, caller: Caller, *, reason: str, expected_generation: int | None = None
     ) -> records.RequestRecord:
-        """Approve what the approver saw: with ``expected_version`` (their ETag) a later edit gets 412."""
+        """Approve what the approver saw: with ``expected_generation`` (their ETag) a later edit gets 412."""
         record = await self._pending(name, caller)
         if record.requested_by == caller.principal.subject:
             metrics.AUTHZ_DENIALS.labels("approve").inc()
@@ -249,19 +318,19 @@ class RequestService:
             )
         now = datetime.now(UTC)
         spec = record.spec_obj
-        changes: dict[str, Any] = {
-            "status": S.PROVISIONING,
-            "status_reason": "approved; queued for provisioning",
-            "approved_by": caller.principal.subject,
-            "approved_at": now,
-            "next_attempt_at": now,
-        }
+        change = changes.Change(
+            status=S.PROVISIONING,
+            status_reason="approved; queued for provisioning",
+            approved_by=caller.principal.subject,
+            approved_at=now,
+            next_attempt_at=now,
+        )
         if spec.ttl_hours:
-            changes.update(expires_at=now + timedelta(hours=spec.ttl_hours), warnings_sent=())
+            change = change.also(changes.Change(expires_at=now + timedelta(hours=spec.ttl_hours), warnings_sent=()))
         updated = await self.repo.update(
             record.id,
-            expected_version=expected_version,
-            changes=changes,
+            expected_generation=expected_generation,
+            change=change,
             event=records.NewEvent(kind="status", message=f"approved by {caller.principal.subject}: {reason}".strip()),
             audit=caller.audit("namespace.approve", name, detail=reason),
         )
@@ -274,13 +343,12 @@ class RequestService:
         record = await self._pending(name, caller)
         updated = await self.repo.update(
             record.id,
-            expected_version=None,
-            changes={
-                "status": S.REJECTED,
-                "status_reason": f"rejected: {reason}",
-                "rejection_reason": reason,
-                "next_attempt_at": None,
-            },
+            change=changes.Change(
+                status=S.REJECTED,
+                status_reason=f"rejected: {reason}",
+                rejection_reason=reason,
+                next_attempt_at=None,
+            ),
             event=records.NewEvent(kind="status", message=f"rejected by {caller.principal.subject}: {reason}"),
             audit=caller.audit("namespace.reject", name, detail=reason),
         )
@@ -293,14 +361,9 @@ class RequestService:
         now = datetime.now(UTC)
         if record.status == S.FAILED:
             target = S.UPDATING if record.ready_at is not None else S.PROVISIONING
-            changes: dict[str, Any] = {
-                "status": target,
-                "status_reason": "retrying",
-                "attempts": 0,
-                "next_attempt_at": now,
-            }
+            change = changes.Change(status=target, status_reason="retrying", attempts=0, next_attempt_at=now)
         elif record.status == S.DECOMMISSIONING:
-            changes = {"attempts": 0, "next_attempt_at": now}
+            change = changes.Change(attempts=0, next_attempt_at=now)
         else:
             raise errors.Conflict(
                 f"{name} is {record.status}; only failed requests or a stuck deletion can be retried",
@@ -308,10 +371,9 @@ class RequestService:
             )
         updated = await self.repo.update(
             record.id,
-            expected_version=None,
-            changes=changes,
+            change=change,
             event=records.NewEvent(
-                kind="status" if "status" in changes else "info",
+                kind="status" if change.moves_status else "info",
                 message=f"retry requested by {caller.principal.subject}",
             ),
             audit=caller.audit("namespace.retry", name),
@@ -323,15 +385,15 @@ class RequestService:
         record = await self.visible_by_id(request_id, caller)
         self._require_manage(record, caller, "cancel")
         if record.status == S.PENDING_APPROVAL:
-            changes: dict[str, Any] = {"status": S.CANCELLED, "status_reason": "cancelled", "next_attempt_at": None}
+            change = changes.Change(status=S.CANCELLED, status_reason="cancelled", next_attempt_at=None)
         elif record.status == S.PROVISIONING:
-            changes = {
-                "status": S.DECOMMISSIONING,
-                "end_state": S.CANCELLED,
-                "next_attempt_at": datetime.now(UTC),
-                "status_reason": "cancelled; removing what was created",
-                "attempts": 0,
-            }
+            change = changes.Change(
+                status=S.DECOMMISSIONING,
+                end_state=S.CANCELLED,
+                next_attempt_at=datetime.now(UTC),
+                status_reason="cancelled; removing what was created",
+                attempts=0,
+            )
         else:
             raise errors.Conflict(
                 f"request {request_id} is {record.status}; only pending or provisioning requests can be cancelled "
@@ -340,8 +402,7 @@ class RequestService:
             )
         updated = await self.repo.update(
             record.id,
-            expected_version=None,
-            changes=changes,
+            change=change,
             event=records.NewEvent(kind="status", message=f"cancelled by {caller.principal.subject}"),
             audit=caller.audit("namespace.cancel", record.name),
         )
@@ -371,15 +432,14 @@ class RequestService:
         grace = timedelta(seconds=self.settings.policy.decommission_grace_seconds)
         updated = await self.repo.update(
             record.id,
-            expected_version=None,
-            changes={
-                "status": S.DECOMMISSIONING,
-                "end_state": S.DELETED,
-                "attempts": 0,
-                "last_error": None,
-                "next_attempt_at": datetime.now(UTC) + grace,
-                "status_reason": "decommission requested" + (f": {reason}" if reason else ""),
-            },
+            change=changes.Change(
+                status=S.DECOMMISSIONING,
+                end_state=S.DELETED,
+                attempts=0,
+                last_error=None,
+                next_attempt_at=datetime.now(UTC) + grace,
+                status_reason="decommission requested" + (f": {reason}" if reason else ""),
+            ),
             event=records.NewEvent(kind="status", message=f"decommission requested by {caller.principal.subject}"),
             audit=caller.audit("namespace.decommission", name, detail=reason),
         )
@@ -444,8 +504,11 @@ class RequestService:
                 retry_after=max(1, window // 10),
             )
 
-    async def _context(self, spec: requests.NamespaceSpec) -> policy.Context:
-        usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team))
+    async def _context(self, spec: requests.NamespaceSpec | requests.Draft) -> policy.Context:
+        """Facts policy needs about the team and the name (those that are known)."""
+        usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team)) if spec.team else policy.TeamUsage()
+        if spec.name is None:
+            return policy.Context(usage=usage)
         taken = await self.repo.find_live_by_name(spec.name) is not None
         exists_unmanaged = False
         if self.cluster is not None and not taken:
@@ -454,7 +517,7 @@ class RequestService:
             except errors.ClusterError:
                 info = None  # best effort; the reconciler checks again before it applies anything
             if info is not None:
-                managed = info.labels.get(f"{self.settings.labels.prefix}/managed") == "true"
+                managed = ownership.Ownership.of(self.settings.labels).is_managed(info.labels)
                 exists_unmanaged = not managed
                 taken = taken or managed
         return policy.Context(usage=usage, name_taken=taken, exists_unmanaged=exists_unmanaged)
@@ -462,3 +525,9 @@ class RequestService:
     async def _announce(self, record: records.RequestRecord) -> None:
         latest = await self.repo.latest_event_id()
         await self.bus.publish(latest)
+
+
+def _malformed(problems: Mapping[str, str]) -> errors.ValidationFailed:
+    return errors.ValidationFailed(
+        f"the namespace request has {len(problems)} invalid field(s)", details=dict(problems)
+    )

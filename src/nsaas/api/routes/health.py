@@ -25,7 +25,7 @@ async def live() -> dict[str, Any]:
 
 @router.get("/health/ready")
 async def ready(rt: RuntimeDep) -> JSONResponse:
-    checks = await rt.checks()
+    checks = await rt.operations.checks()
     healthy = all(c["ok"] for c in checks.values())
     return JSONResponse(
         {"status": "ready" if healthy else "not-ready", "checks": checks}, status_code=200 if healthy else 503
@@ -34,7 +34,7 @@ async def ready(rt: RuntimeDep) -> JSONResponse:
 
 @router.get("/health/detailed")
 async def detailed(rt: RuntimeDep) -> JSONResponse:
-    checks = await rt.checks()
+    checks = await rt.operations.checks()
     healthy = all(c["ok"] for c in checks.values())
     body = {
         "status": "ready" if healthy else "degraded",
@@ -51,5 +51,5 @@ async def detailed(rt: RuntimeDep) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 async def prometheus(rt: RuntimeDep) -> Response:
-    await rt.refresh_gauges()
+    await rt.operations.refresh_gauges()
     return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
