@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.support.db",
     "tests.support.cluster",
     "tests.support.platform",
+    "tests.support.testenv",
 ]

@@ -1,4 +1,5 @@
-"""The cluster adapter against a cluster: the simulator by default, a real one with NSAAS_E2E_KUBECONFIG.
+"""The cluster adapter against a cluster: the simulator by default (or a real one named by
+NSAAS_E2E_KUBECONFIG), and in the ``real`` tier the testenv's real API server as well.
 
 Every test uses its own namespaces and deletes them afterwards, so the suite can run against a
 shared real cluster. Out-of-band changes are made with a separate lightkube client and field
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from lightkube import AsyncClient
@@ -23,6 +25,16 @@ from nsaas.domain import errors
 from tests.kube.conftest import render_bundle, without
 
 Names = Callable[[str], str]
+
+
+@pytest.fixture(params=["default", pytest.param("real", marks=pytest.mark.real)])
+def kubeconfig_path(request: pytest.FixtureRequest) -> Path:
+    """Every test here runs against the default cluster and, in the real tier, the real API server."""
+    name = "real_kubeconfig" if request.param == "real" else "default_kubeconfig_path"
+    path: Path = request.getfixturevalue(name)
+    return path
+
+
 MANAGED = ("platform.io/managed", "true")
 REQUEST_ID_LABEL = "platform.io/request-id"
 
@@ -132,6 +144,23 @@ async def test_prune_removes_an_object_dropped_from_the_bundle_and_nothing_else(
     assert {"tenant-own", "other-request"} <= remaining
     assert "nsaas-allow-internet-egress" not in remaining
     assert await kube.namespace_info(ns) is not None
+
+
+async def test_dropping_backups_prunes_the_schedule_in_veleros_namespace(
+    kube: cluster.Cluster, namespace_names: Names
+) -> None:
+    """The Schedule lives in Velero's namespace, not the tenant's: a bundle without the feature
+    (and so without any object there) must still prune it."""
+    await kube.apply_object(manifest={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "velero"}})
+    name = namespace_names("kt")
+    with_backups = render_bundle(name, features=("backup-enabled",))
+    await kube.apply(bundle=with_backups)
+    schedule = {"api_version": "velero.io/v1", "kind": "Schedule", "name": f"nsaas-{name}", "namespace": "velero"}
+    assert await kube.get_object(**schedule) is not None
+    result = await kube.apply(bundle=render_bundle(name))
+    assert not result.failed, result.failed
+    assert f"Schedule/velero/nsaas-{name}" in result.pruned
+    assert await kube.get_object(**schedule) is None
 
 
 async def test_apply_without_prune_keeps_objects_dropped_from_the_bundle(

@@ -84,7 +84,8 @@ def test_apply_without_a_field_manager_is_refused(kube: httpx.Client, namespace:
 
     response = kube.patch(url, content=json.dumps(_cm(namespace)), headers=APPLY)
 
-    assert response.status_code == 400
+    assert response.status_code == 422  # as kube-apiserver: PatchOptions are Invalid
+    assert response.json()["reason"] == "Invalid"
 
 
 def test_apply_to_the_status_subresource_leaves_spec_alone(kube: httpx.Client, namespace: str) -> None:

@@ -2,8 +2,9 @@
 
 * ``simulator``: one simulator per test session, on its own loop in a background thread, so sync
   and async tests share it. Tests isolate themselves by namespace, never by restarting it.
-* ``kubeconfig_path``: the real cluster's kubeconfig when ``NSAAS_E2E_KUBECONFIG`` is set (then
-  the simulator is never started), else the simulator's. Conformance tests take only this.
+* ``kubeconfig_path`` (= ``default_kubeconfig_path``): the real cluster's kubeconfig when
+  ``NSAAS_E2E_KUBECONFIG`` is set (then the simulator is never started), else the simulator's.
+  Conformance tests take only this (and in the real tier, the testenv's as well).
 * ``sim_faults``: the simulator's fault rules (``set([...], seed=...)``, ``clear()``,
   ``stats()``); cleared after each test so a failing test cannot leak faults into the next.
 """
@@ -31,12 +32,17 @@ def sim_kubeconfig(simulator: server.Simulator, tmp_path_factory: pytest.TempPat
 
 
 @pytest.fixture(scope="session")
-def kubeconfig_path(request: pytest.FixtureRequest) -> pathlib.Path:
+def default_kubeconfig_path(request: pytest.FixtureRequest) -> pathlib.Path:
     real = os.environ.get("NSAAS_E2E_KUBECONFIG")
     if real:
         return pathlib.Path(real)
     path: pathlib.Path = request.getfixturevalue("sim_kubeconfig")
     return path
+
+
+@pytest.fixture(scope="session")
+def kubeconfig_path(default_kubeconfig_path: pathlib.Path) -> pathlib.Path:
+    return default_kubeconfig_path
 
 
 @pytest.fixture

@@ -52,6 +52,20 @@ def settings_for(data_dir: Path, kubeconfig: Path, **overrides: Any) -> config.S
     )
 
 
+def request_body(name: str, **overrides: Any) -> dict[str, Any]:
+    """A valid request body (API shape) for team-a."""
+    return {
+        "namespaceName": name,
+        "team": "team-a",
+        "environment": "development",
+        "resourceTier": "small",
+        "networkPolicy": "isolated",
+        "features": [],
+        "description": "test",
+        **overrides,
+    }
+
+
 @dataclass
 class Platform:
     rt: runtime.Runtime
@@ -72,16 +86,7 @@ class Platform:
     def body(self, name: str, **overrides: Any) -> dict[str, Any]:
         """A valid request body for team-a with a unique-per-run name."""
         self.names.append(name)
-        return {
-            "namespaceName": name,
-            "team": "team-a",
-            "environment": "development",
-            "resourceTier": "small",
-            "networkPolicy": "isolated",
-            "features": [],
-            "description": "test",
-            **overrides,
-        }
+        return request_body(name, **overrides)
 
     async def converge(
         self, name: str, *, until: Callable[[str], bool] | None = None, rounds: int = 200
@@ -106,12 +111,17 @@ def unique(prefix: str) -> str:
 
 @contextlib.asynccontextmanager
 async def running_platform(
-    database: db_module.Database, kubeconfig_path: Path, data_dir: Path, **overrides: Any
+    database: db_module.Database, kubeconfig_path: Path, data_dir: Path, *, bootstrap: bool = True, **overrides: Any
 ) -> AsyncIterator[Platform]:
-    """A runtime, app and client on ``database``; everything it opened is closed afterwards."""
+    """A runtime, app and client on ``database``; everything it opened is closed afterwards.
+
+    ``bootstrap`` prepares the cluster as ``nsaas dev`` does (platform namespaces, templates); off
+    when the cluster is already prepared and the kubeconfig's identity may not do that itself.
+    """
     settings = settings_for(data_dir, kubeconfig_path, **overrides)
     rt = await runtime.build(settings, component="test", database=database)
-    await devkit.bootstrap_cluster(rt.cluster, settings)
+    if bootstrap:
+        await devkit.bootstrap_cluster(rt.cluster, settings)
     signer = dev.DevSigner.load_or_create(settings)
     tokens = {p: signer.token_for(p) for p in PERSONAS}
     app = api_app.create_app(settings, rt=rt)

@@ -32,7 +32,11 @@ def render_bundle(
     guard.check(manifests, ctx=ctx)
     digest = digest_of(manifests)
     manifests[0]["metadata"]["annotations"][ctx.key(DIGEST_ANNOTATION)] = digest
-    extra = sorted({m["metadata"]["namespace"] for m in manifests if m["metadata"].get("namespace")} - {spec.name})
+    # Home namespaces of kinds that live outside the tenant's (Velero's) are named even when this
+    # bundle has no such object, so that dropping a feature prunes the object left there.
+    homes = {getattr(settings.bundle, k.home_namespace_setting) for k in model.KINDS if k.home_namespace_setting}
+    placed = {m["metadata"]["namespace"] for m in manifests if m["metadata"].get("namespace")}
+    extra = sorted((placed | homes) - {spec.name})
     return model.Bundle(
         namespace=spec.name,
         request_id=request_id,

@@ -4,6 +4,9 @@ API, reconciler, UI and an embedded Kubernetes API simulator, with SQLite and de
 ``NSAAS_DATA_DIR``. The simulator is a separate HTTP server that the normal cluster adapter
 talks to through a kubeconfig, exactly as it would talk to AKS; the Argo WorkflowTemplates of
 ``deploy/argo`` are loaded into it so the argo engine works too.
+
+``--kubeconfig PATH`` uses an existing cluster instead of the simulator (for example the real
+control plane of ``make testenv``), after checking that it serves every API group nsaas needs.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ import uvicorn
 
 from nsaas import config, logs, runtime, tracing
 from nsaas.adapters.auth import dev as dev_auth
+from nsaas.adapters.kube import client as kube_client
 from nsaas.api import app as api_app
 from nsaas.cli import sim as sim_command
 from nsaas.domain import records
+from nsaas.services import ports
 
 
 def register(app: typer.Typer) -> None:
@@ -32,24 +37,47 @@ def dev(
     ui_port: Annotated[int, typer.Option(help="Platform UI port")] = 8080,
     engine: Annotated[str, typer.Option(help="Provisioning engine: direct or argo")] = "direct",
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default: dev login is open)")] = "127.0.0.1",
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(help="Use this existing cluster instead of the embedded simulator", exists=True, dir_okay=False),
+    ] = None,
 ) -> None:
-    """Run everything: API, worker, UI, embedded cluster simulator, SQLite and dev login."""
+    """Run everything: API, worker, UI, embedded cluster simulator (or --kubeconfig), SQLite and dev login."""
     sim_command.require_simulator()
     if engine not in records.ENGINE_NAMES:
         raise typer.BadParameter(f"engine must be one of {', '.join(records.ENGINE_NAMES)}", param_hint="--engine")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(api_port=api_port, ui_port=ui_port, engine=engine, host=host))
+        cluster = kubeconfig.resolve() if kubeconfig else None
+        asyncio.run(_run(api_port=api_port, ui_port=ui_port, engine=engine, host=host, cluster_kubeconfig=cluster))
 
 
-async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
+class MissingAPIGroups(Exception):
+    """The cluster lacks API group versions nsaas needs (their CRDs are not installed)."""
+
+
+async def check_api_groups(cluster: ports.Cluster, *, engine: str) -> None:
+    """Refuse a cluster that does not serve every group version the bundles (and engine) use."""
+    missing = await cluster.missing_api_versions(kube_client.required_api_versions(engine))
+    if missing:
+        raise MissingAPIGroups(
+            "the cluster does not serve these API group versions nsaas needs (install their CRDs): "
+            + ", ".join(missing)
+        )
+
+
+async def _run(*, api_port: int, ui_port: int, engine: str, host: str, cluster_kubeconfig: Path | None) -> None:
     from nsaas import devkit  # it starts the simulator, which the wheel leaves out
 
     base = config.Settings()
     data_dir = base.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    simulator = devkit.persistent_simulator(data_dir)
-    await simulator.start()
-    kubeconfig = simulator.write_kubeconfig(data_dir / "kubeconfig.yaml")
+    simulator = None
+    if cluster_kubeconfig is None:
+        simulator = devkit.persistent_simulator(data_dir)
+        await simulator.start()
+        kubeconfig = simulator.write_kubeconfig(data_dir / "kubeconfig.yaml")
+    else:
+        kubeconfig = cluster_kubeconfig
     settings = config.Settings(
         auth_mode="dev",
         engine=engine,
@@ -65,6 +93,12 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
 
     rt = await runtime.build(settings, component="dev")
     try:
+        if simulator is None:
+            try:
+                await check_api_groups(rt.cluster, engine=engine)
+            except MissingAPIGroups as exc:
+                typer.echo(f"nsaas dev: {exc}", err=True)
+                raise typer.Exit(1) from exc
         await devkit.bootstrap_cluster(rt.cluster, settings)
         await rt.start_background(worker=True)
         servers = [
@@ -99,7 +133,8 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
         await asyncio.gather(*serving)
     finally:
         await rt.aclose()
-        await simulator.stop()
+        if simulator is not None:
+            await simulator.stop()
 
 
 def _banner(*, api_port: int, ui_port: int, host: str, kubeconfig: Path, engine: str, gitops_namespace: str) -> None:

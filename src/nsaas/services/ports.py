@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -297,6 +297,8 @@ class Cluster(Protocol):
     async def create_workflow(self, *, manifest: Mapping[str, Any]) -> dict[str, Any]: ...
 
     async def get_workflow(self, *, namespace: str, name: str) -> dict[str, Any] | None: ...
+
+    async def missing_api_versions(self, required: Iterable[str]) -> list[str]: ...
 
     async def ping(self) -> bool: ...
 

@@ -122,9 +122,9 @@ class ResourceHandler:
             return self._patch(request, route)
         if verb == "delete":
             options = _body(request)
-            gone = self.api.delete(rt, ns, name, options=options, dry_run=_dry_run(request, options))
-            pending = bool(gone["metadata"].get("deletionTimestamp")) and self.api.store.get(rt, ns, name) is not None
-            return (202 if pending else 200), gone
+            # 200 also when finalizers keep the object (kube-apiserver answers 202 only for an
+            # explicit orphanDependents=false, which nothing here sends).
+            return 200, self.api.delete(rt, ns, name, options=options, dry_run=_dry_run(request, options))
         options = _body(request)
         return 200, self.api.delete_collection(rt, self._filter(request, route), dry_run=_dry_run(request, options))
 
@@ -151,7 +151,12 @@ class ResourceHandler:
             )
         manager = request.query.get("fieldManager")
         if not manager:
-            raise errors.bad_request("PATCH requests with apply content type require fieldManager")
+            # kube-apiserver validates PatchOptions: 422 Invalid, not 400.
+            raise errors.ApiError(
+                422,
+                "Invalid",
+                'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+            )
         obj, created = self.api.apply(
             rt, ns, name, _body(request, yaml_allowed=True), manager=manager, subresource=sub, dry_run=_dry_run(request)
         )

@@ -139,22 +139,35 @@ class KubeApi:
             return False
         return True
 
-    async def version(self) -> dict[str, Any]:
-        """``GET /version`` of the API server (gitVersion, platform ...), through the same auth."""
+    async def _get_document(self, path: str, *, verb: str = "get") -> dict[str, Any]:
+        """``GET path`` (a non-resource document such as /version or /apis), through the same auth."""
         if self._http is None:
             params = client_adapter.ConnectionParams(timeout=httpx2.Timeout(self._timeout_seconds))
             self._http = client_adapter.AsyncClient(self._client.config, params)
         http = self._http
 
         async def run() -> dict[str, Any]:
-            response = await http.get("/version")
+            response = await http.get(path)
             response.raise_for_status()
             body = response.json()
             if not isinstance(body, dict):
-                raise errors.ClusterError("GET /version returned something other than an object")
+                raise errors.ClusterError(f"GET {path} returned something other than an object")
             return body
 
-        return await self.caller.call("version", "GET /version", run)
+        return await self.caller.call(verb, f"GET {path}", run)
+
+    async def version(self) -> dict[str, Any]:
+        """``GET /version`` of the API server (gitVersion, platform ...)."""
+        return await self._get_document("/version", verb="version")
+
+    async def api_versions(self) -> set[str]:
+        """Every group version the API server serves (``v1``, ``apps/v1`` ...), from discovery."""
+        core = await self._get_document("/api")
+        groups = await self._get_document("/apis")
+        served = set(core.get("versions") or [])
+        for group in groups.get("groups") or []:
+            served.update(v["groupVersion"] for v in group.get("versions") or [])
+        return served
 
     def raw_client(self) -> AsyncClient:
         """The lightkube client, for the watch loop (which manages its own reconnects)."""

@@ -103,14 +103,14 @@ async def _apply_one(*, kube: api.KubeApi, manifest: model.Manifest, bundle: mod
 
 
 def prune_scopes(bundle: model.Bundle) -> list[tuple[model.Kind, str]]:
-    """(kind, namespace) pairs prune looks in: the bundle's namespace, plus home namespaces where they apply."""
+    """(kind, namespace) pairs prune looks in: the bundle's namespace, or for a kind with a home
+    namespace (Velero Schedules) only the bundle's other namespaces: such objects never live in
+    the tenant's, and the platform's role may read them only at home."""
     scopes: list[tuple[model.Kind, str]] = []
     for kind in model.KINDS:
         if not kind.namespaced:
             continue
-        namespaces = (
-            (bundle.namespace, *bundle.extra_namespaces) if kind.home_namespace_setting else (bundle.namespace,)
-        )
+        namespaces = bundle.extra_namespaces if kind.home_namespace_setting else (bundle.namespace,)
         scopes.extend((kind, namespace) for namespace in dict.fromkeys(namespaces))
     return scopes
 

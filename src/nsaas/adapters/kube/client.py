@@ -42,6 +42,14 @@ WORKFLOW_TEMPLATE = model.Kind("argoproj.io/v1alpha1", "WorkflowTemplate", "work
 #: The GitOps request resource: read and watched, only its status is ever written.
 NAMESPACE_REQUEST = model.Kind("platform.io/v1alpha1", "NamespaceRequest", "namespacerequests")
 KNOWN_KINDS: tuple[model.Kind, ...] = (*model.KINDS, WORKFLOW, WORKFLOW_TEMPLATE, NAMESPACE_REQUEST)
+
+
+def required_api_versions(engine: str) -> set[str]:
+    """The group versions a cluster must serve for nsaas: every bundle kind's, and Argo's for that engine."""
+    kinds = (*model.KINDS, WORKFLOW, WORKFLOW_TEMPLATE) if engine == "argo" else model.KINDS
+    return {k.api_version for k in kinds}
+
+
 _BY_KEY = {(k.api_version, k.kind): k for k in KNOWN_KINDS}
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 from lightkube import AsyncClient
@@ -238,6 +238,11 @@ class Cluster:
     async def version(self) -> dict[str, Any]:
         """The API server's ``/version`` document."""
         return await self._kube.version()
+
+    async def missing_api_versions(self, required: Iterable[str]) -> list[str]:
+        """Those of ``required`` (``group/version``) that the API server does not serve, sorted."""
+        served = await self._kube.api_versions()
+        return sorted(set(required) - served)
 
     async def ping(self) -> bool:
         """True if the API server answers ``/version`` (readiness); never raises for cluster errors."""
