@@ -69,6 +69,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         # A failing namespace gives up after 3 quick attempts, so "failed -> retry" takes seconds.
         "NSAAS_ENGINES__MAX_ATTEMPTS": "3",
         "NSAAS_ENGINES__BACKOFF_BASE_SECONDS": "0.2",
+        # Every browser test shares this platform and requests for team-a; the per-user creation
+        # rate and the team cap are tested in tests/api, not here.
+        "NSAAS_AUTH__CREATE_LIMIT": "500",
+        "NSAAS_POLICY__TEAM_NAMESPACE_CAP": "500",
     }
     command = [sys.executable, "-m", "nsaas.cli.main", "dev", "--api-port", str(api_port), "--ui-port", str(ui_port)]
     with log.open("wb") as out:
