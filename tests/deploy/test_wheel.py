@@ -10,6 +10,8 @@ import zipfile
 
 import pytest
 
+#: A wheel build and three cold CLI starts: make ci runs them, make test leaves them out.
+pytestmark = pytest.mark.slow
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 UV = ROOT / ".tools" / "bin" / "uv"
 
