@@ -12,7 +12,7 @@ from nsaas.domain import requests, tiers
 from tests.golden import cases
 
 NAMES = st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?\Z")
-TEAMS = st.from_regex(r"\A[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,3}\Z").filter(lambda t: len(t) >= 2)
+TEAMS = st.from_regex(r"\A[a-z0-9]{2,8}(-[a-z0-9]{1,8}){0,2}\Z")
 RBAC = st.none() | st.fixed_dictionaries(
     {
         "principalId": st.uuids().map(str),
