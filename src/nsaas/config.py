@@ -36,6 +36,8 @@ MIN_SECRET_LENGTH = 32
 class DatabaseSettings(BaseModel):
     echo: bool = False
     pool_size: int = Field(default=10, ge=1, le=200)
+    #: How long a starting process (api, worker, ``db upgrade``) waits for the database to answer.
+    startup_wait_seconds: float = Field(default=600.0, ge=0)
     #: SQLite file name inside the data directory when no URL is given.
     sqlite_file: str = "nsaas.db"
 

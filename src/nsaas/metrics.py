@@ -79,3 +79,14 @@ QUOTA_USAGE_RATIO = Gauge(
     registry=REGISTRY,
 )
 EVENT_SUBSCRIBERS = Gauge("nsaas_event_subscribers", "Open SSE streams", registry=REGISTRY)
+EVENT_LISTENER_CONNECTED = Gauge(
+    "nsaas_event_listener_connected",
+    "1 while this process's LISTEN connection for cross-replica events is up (always 1 on SQLite)",
+    registry=REGISTRY,
+)
+DATABASE_UP = Gauge("nsaas_database_up", "1 when the last background check reached the database", registry=REGISTRY)
+GAUGES_AGE = Gauge(
+    "nsaas_gauges_age_seconds",
+    "Seconds since the database-derived gauges (namespaces, backlog) were last refreshed",
+    registry=REGISTRY,
+)

@@ -54,8 +54,28 @@ class Runtime:
 
     async def start_background(self, *, worker: bool) -> None:
         await self.bus.start()
+        self.start_gauges()
         if worker:
             self._tasks.append(asyncio.create_task(self.reconciler.run(), name="nsaas-reconciler"))
+
+    def start_gauges(self) -> None:
+        """Refresh the database-derived gauges in the background: a scrape never waits on the database."""
+        metrics.GAUGES_AGE.set_function(self.gauges_age)
+        self._tasks.append(asyncio.create_task(self._gauge_loop(), name="nsaas-gauges"))
+
+    def gauges_age(self) -> float:
+        """Seconds since the gauges were last refreshed (infinite: never)."""
+        return time.monotonic() - self._gauges_at if self._gauges_at else float("inf")
+
+    async def _gauge_loop(self) -> None:
+        while True:
+            try:
+                await self.refresh_gauges()
+                metrics.DATABASE_UP.set(1)
+            except Exception as exc:  # the loop must outlive any outage; the age gauge shows staleness
+                metrics.DATABASE_UP.set(0)
+                log.warning("gauge refresh failed", error=type(exc).__name__)
+            await asyncio.sleep(GAUGE_REFRESH_SECONDS)
 
     def reconciler_status(self) -> dict[str, Any]:
         return self.reconciler.status()
@@ -85,15 +105,14 @@ class Runtime:
         return self._estimate[1]
 
     async def refresh_gauges(self) -> None:
-        """Namespace and backlog gauges from the database, at most every few seconds (scrapes are frequent)."""
-        now = time.monotonic()
-        if now - self._gauges_at < GAUGE_REFRESH_SECONDS:
-            return
-        self._gauges_at = now
+        """Namespace and backlog gauges from the database (read first, so a failure keeps the old values)."""
+        breakdown = await self.repo.breakdown()
+        backlog = await self.repo.due_count(reconciler.utcnow())
         metrics.NAMESPACES.clear()
-        for row in await self.repo.breakdown():
+        for row in breakdown:
             metrics.NAMESPACES.labels(row.status, row.team, row.tier, row.environment).set(row.count)
-        metrics.RECONCILE_BACKLOG.set(await self.repo.due_count(reconciler.utcnow()))
+        metrics.RECONCILE_BACKLOG.set(backlog)
+        self._gauges_at = time.monotonic()
 
     async def aclose(self) -> None:
         for task in self._tasks:
@@ -118,6 +137,7 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
         if url.startswith("sqlite"):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         database = db.Database.create(url, echo=settings.database.echo, pool_size=settings.database.pool_size)
+        await database.wait_until_ready(within=settings.database.startup_wait_seconds)
         if database.dialect == "sqlite" or settings.dev_mode:
             await database.upgrade()
     else:

@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from nsaas import config, metrics, runtime
-from nsaas.api import errors, middleware, ratelimit
+from nsaas.api import errors, inputs, middleware, ratelimit
 from nsaas.api.routes import admin, analytics, audit, catalog, events, health, namespaces
 
 STATIC = Path(__file__).parent / "static"
@@ -44,6 +44,7 @@ def create_app(settings: config.Settings, *, rt: runtime.Runtime | None = None) 
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(inputs.check)],
     )
     if rt is not None:
         app.state.runtime = rt

@@ -48,6 +48,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         413: "Request body too large",
         422: "Refused by platform policy, or an Idempotency-Key reused with another body",
         429: "Rate limited; see Retry-After",
+        503: "The database or the cluster is unavailable for now; see Retry-After",
     }.items()
 }
 

@@ -11,9 +11,10 @@ exactly as if it did not exist, so names of other teams' namespaces do not leak.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -67,6 +68,25 @@ class Submitted:
 
     record: records.RequestRecord | None
     response: Mapping[str, Any]
+
+
+#: How often a decision (approve, reject, cancel) is re-taken when the request changed under it.
+DECISION_RETRIES = 3
+
+
+async def _decided_again(
+    decide: Callable[[], Awaitable[records.RequestRecord]], *, retry: bool
+) -> records.RequestRecord:
+    """Run ``decide``; when the request changed between its read and its write, decide again on
+    the new state (an approval that lost to a cancel then says "cancelled, not waiting").
+    """
+    for _ in range(DECISION_RETRIES - 1):
+        try:
+            return await decide()
+        except errors.PreconditionFailed:
+            if not retry:
+                raise
+    return await decide()
 
 
 def body_hash(body: Mapping[str, Any]) -> str:
@@ -134,13 +154,37 @@ class RequestService:
         idempotency_key: str | None = None,
         engine: str | None = None,
     ) -> Submitted:
-        """Store a new request; ``respond`` renders the API answer, kept for Idempotency-Key replays."""
-        principal = caller.principal
+        """Store a new request; ``respond`` renders the API answer, kept for Idempotency-Key replays.
+
+        With a key (IETF Idempotency-Key draft): a completed request with the same key and body
+        gets its stored answer, one still being processed gets IdempotencyInUse (409 with
+        Retry-After), another body gets IdempotencyMismatch. A request that fails frees its key.
+        """
         digest = body_hash(body)
-        if idempotency_key:
-            earlier = await self.repo.idempotency_replay(principal.subject, idempotency_key, body_hash=digest)
-            if earlier is not None:
-                return Submitted(record=None, response=earlier.response)
+        if not idempotency_key:
+            return await self._create(body, caller, respond=respond, claim=None, engine=engine)
+        subject = caller.principal.subject
+        earlier = await self.repo.idempotency_reserve(subject, idempotency_key, body_hash=digest)
+        if earlier is not None:
+            return Submitted(record=None, response=earlier.response)
+        claim = records.IdempotencyClaim(owner=subject, key=idempotency_key, body_hash=digest, status_code=202)
+        try:
+            return await self._create(body, caller, respond=respond, claim=claim, engine=engine)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.repo.idempotency_unreserve(subject, idempotency_key)
+            raise
+
+    async def _create(
+        self,
+        body: Mapping[str, Any],
+        caller: Caller,
+        *,
+        respond: ports.ResponseRenderer,
+        claim: records.IdempotencyClaim | None,
+        engine: str | None,
+    ) -> Submitted:
+        principal = caller.principal
         spec = requests.parse_spec(body)
         if not principal.can_create(spec.team):
             metrics.AUTHZ_DENIALS.labels("create").inc()
@@ -151,6 +195,16 @@ class RequestService:
             raise errors.PermissionDenied("only platform admins may choose the engine", details={"engine": "admin"})
         await self._check_creation_rate(principal.subject)
         context = await self._context(spec)
+        if (
+            context.name_taken
+            and not context.exists_unmanaged
+            and not policy.is_reserved(spec.name, rules=self.settings.policy)
+        ):
+            # The same answer the create's own check gives when two requests race for a name.
+            raise errors.NameTaken(
+                f"namespace {spec.name!r} is already requested or in use",
+                details={"namespaceName": f"{spec.name} is already requested or in use"},
+            )
         found = policy.evaluate(spec, rules=self.settings.policy, context=context)
         if found:
             for field in found:
@@ -171,11 +225,6 @@ class RequestService:
         )
         message = (
             f"requested by {principal.subject}; {'waiting for approval' if approval else 'queued for provisioning'}"
-        )
-        claim = (
-            records.IdempotencyClaim(owner=principal.subject, key=idempotency_key, body_hash=digest, status_code=202)
-            if idempotency_key
-            else None
         )
         rendered: list[Mapping[str, Any]] = []
 
@@ -240,7 +289,19 @@ class RequestService:
     async def approve(
         self, name: str, caller: Caller, *, reason: str, expected_version: int | None = None
     ) -> records.RequestRecord:
-        """Approve what the approver saw: with ``expected_version`` (their ETag) a later edit gets 412."""
+        """Approve what the approver saw: with ``expected_version`` (their ETag) a later edit gets 412.
+
+        Without one, a request cancelled or rejected while the approval was under way answers
+        409 "not waiting for approval", never a bare invalid transition.
+        """
+        return await _decided_again(
+            lambda: self._approve(name, caller, reason=reason, expected_version=expected_version),
+            retry=expected_version is None,
+        )
+
+    async def _approve(
+        self, name: str, caller: Caller, *, reason: str, expected_version: int | None
+    ) -> records.RequestRecord:
         record = await self._pending(name, caller)
         if record.requested_by == caller.principal.subject:
             metrics.AUTHZ_DENIALS.labels("approve").inc()
@@ -260,7 +321,7 @@ class RequestService:
             changes.update(expires_at=now + timedelta(hours=spec.ttl_hours), warnings_sent=())
         updated = await self.repo.update(
             record.id,
-            expected_version=expected_version,
+            expected_version=record.version if expected_version is None else expected_version,
             changes=changes,
             event=records.NewEvent(kind="status", message=f"approved by {caller.principal.subject}: {reason}".strip()),
             audit=caller.audit("namespace.approve", name, detail=reason),
@@ -271,10 +332,13 @@ class RequestService:
     async def reject(self, name: str, caller: Caller, *, reason: str) -> records.RequestRecord:
         if not reason.strip():
             raise errors.ValidationFailed("a rejection needs a reason", details={"reason": "is required"})
+        return await _decided_again(lambda: self._reject(name, caller, reason=reason), retry=True)
+
+    async def _reject(self, name: str, caller: Caller, *, reason: str) -> records.RequestRecord:
         record = await self._pending(name, caller)
         updated = await self.repo.update(
             record.id,
-            expected_version=None,
+            expected_version=record.version,
             changes={
                 "status": S.REJECTED,
                 "status_reason": f"rejected: {reason}",
@@ -320,6 +384,10 @@ class RequestService:
         return updated
 
     async def cancel(self, request_id: str, caller: Caller) -> records.RequestRecord:
+        """Cancel a pending or provisioning request; one approved meanwhile is cancelled as provisioning."""
+        return await _decided_again(lambda: self._cancel(request_id, caller), retry=True)
+
+    async def _cancel(self, request_id: str, caller: Caller) -> records.RequestRecord:
         record = await self.visible_by_id(request_id, caller)
         self._require_manage(record, caller, "cancel")
         if record.status == S.PENDING_APPROVAL:
@@ -340,7 +408,7 @@ class RequestService:
             )
         updated = await self.repo.update(
             record.id,
-            expected_version=None,
+            expected_version=record.version,
             changes=changes,
             event=records.NewEvent(kind="status", message=f"cancelled by {caller.principal.subject}"),
             audit=caller.audit("namespace.cancel", record.name),
@@ -423,9 +491,8 @@ class RequestService:
             )
 
     async def _pending(self, name: str, caller: Caller) -> records.RequestRecord:
-        record = await self.repo.find_live_by_name(name)
-        if record is None or not caller.principal.can_see(record.team):
-            raise errors.NotFound(f"no namespace named {name}", details={"name": "not found"})
+        # An ended request is found too: "cancelled, not waiting for approval" beats "not found".
+        record = await self.visible(name, caller)
         if not caller.principal.can_approve(team=record.team, environment=record.environment):
             metrics.AUTHZ_DENIALS.labels("approve").inc()
             raise errors.PermissionDenied("you may not approve this request", details={"role": "approver needed"})

@@ -36,13 +36,16 @@ async def ready(rt: RuntimeDep) -> JSONResponse:
 async def detailed(rt: RuntimeDep) -> JSONResponse:
     checks = await rt.checks()
     healthy = all(c["ok"] for c in checks.values())
+    listener = rt.bus.status()
     body = {
-        "status": "ready" if healthy else "degraded",
+        "status": "ready" if healthy and listener["listening"] else "degraded",
         "checks": checks,
         "engine": rt.settings.engine,
         "authMode": rt.settings.auth_mode,
         "database": rt.database.dialect,
         "reconciler": rt.reconciler_status(),
+        "eventListener": listener,
+        "gaugesAgeSeconds": _age(rt.gauges_age()),
         "version": rt.version,
         "uptimeSeconds": round(time.monotonic() - STARTED, 1),
     }
@@ -50,6 +53,10 @@ async def detailed(rt: RuntimeDep) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def prometheus(rt: RuntimeDep) -> Response:
-    await rt.refresh_gauges()
+async def prometheus() -> Response:
+    """Never touches the database: its gauges are refreshed in the background (``nsaas_gauges_age_seconds``)."""
     return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def _age(seconds: float) -> float | None:
+    return None if seconds == float("inf") else round(seconds, 1)
