@@ -90,3 +90,6 @@ GAUGES_AGE = Gauge(
     "Seconds since the database-derived gauges (namespaces, backlog) were last refreshed",
     registry=REGISTRY,
 )
+EVENT_STREAMS_DROPPED = Counter(
+    "nsaas_event_streams_dropped_total", "SSE streams closed because the client stopped reading", registry=REGISTRY
+)

@@ -194,11 +194,45 @@ async def _upgrade_process(url: str, *, waiting: asyncio.Event | None = None) ->
     return await process.wait(), "".join(lines)
 
 
+_AT_THE_SIGNAL = """
+import sys
+from nsaas.cli import main
+print("ready", flush=True)
+sys.stdin.readline()
+main.app(["db", "upgrade"])
+"""
+
+
 @pytest.mark.slow
 async def test_four_concurrent_upgrades_of_a_fresh_database_all_succeed(fresh_database: str) -> None:
+    """One ``nsaas db upgrade`` per pod's init container: they must queue, not race on the DDL.
+
+    Each process imports first and waits for a common signal, so the four really overlap.
+    """
     url = make_url(db_support.POSTGRES_URL).set(database=fresh_database).render_as_string(hide_password=False)
-    results = await asyncio.gather(*(_upgrade_process(url) for _ in range(4)))
-    assert [code for code, _ in results] == [0, 0, 0, 0], [out[-800:] for _, out in results]
+    env = {**os.environ, "NSAAS_DATABASE_URL": url}
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _AT_THE_SIGNAL,
+            cwd=ROOT,
+            env=env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        for _ in range(4)
+    ]
+    for process in processes:
+        assert process.stdout is not None
+        assert (await process.stdout.readline()).strip() == b"ready"
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write(b"go\n")
+    results = await asyncio.gather(*(p.communicate() for p in processes))
+    codes = [p.returncode for p in processes]
+    assert codes == [0, 0, 0, 0], [out.decode()[-600:] for out, _ in results]
 
 
 @pytest.mark.slow

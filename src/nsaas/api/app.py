@@ -49,6 +49,9 @@ def create_app(settings: config.Settings, *, rt: runtime.Runtime | None = None) 
     if rt is not None:
         app.state.runtime = rt
     app.state.limiter = ratelimit.SlidingWindow(limit=settings.auth.rate_limit_per_minute, window_seconds=60)
+    app.state.streams = ratelimit.StreamSlots(
+        per_user=settings.server.sse_streams_per_user, total=settings.server.sse_streams_total
+    )
     errors.install(app)
     for module in (namespaces, catalog, analytics, audit, events, health, admin):
         app.include_router(module.router)
@@ -65,5 +68,11 @@ def create_app(settings: config.Settings, *, rt: runtime.Runtime | None = None) 
         )
 
     metrics.BUILD_INFO.labels(VERSION, "api").set(1)
-    app.add_middleware(middleware.RequestContext, component="api", max_body_bytes=settings.auth.max_body_bytes)
+    app.add_middleware(
+        middleware.RequestContext,
+        component="api",
+        max_body_bytes=settings.auth.max_body_bytes,
+        body_timeout_seconds=settings.server.body_timeout_seconds,
+        stream_send_timeout_seconds=settings.server.sse_send_timeout_seconds,
+    )
     return app

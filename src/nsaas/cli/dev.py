@@ -19,6 +19,7 @@ import yaml
 
 from nsaas import config, logs, runtime
 from nsaas.api import app as api_app
+from nsaas.api import server
 from nsaas.services import ports
 from nsaas.sim import server as sim_server
 
@@ -83,12 +84,12 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
         await rt.start_background(worker=True)
         servers = [
             uvicorn.Server(
-                uvicorn.Config(
-                    api_app.create_app(settings, rt=rt), host=host, port=api_port, log_config=None, access_log=False
+                server.uvicorn_config(
+                    api_app.create_app(settings, rt=rt), host=host, port=api_port, settings=settings.server
                 )
             ),
             uvicorn.Server(
-                uvicorn.Config(ui_app.create_app(settings), host=host, port=ui_port, log_config=None, access_log=False)
+                server.uvicorn_config(ui_app.create_app(settings), host=host, port=ui_port, settings=settings.server)
             ),
         ]
         serving = [asyncio.create_task(s.serve()) for s in servers]

@@ -8,6 +8,7 @@ import typer
 import uvicorn
 
 from nsaas import config, logs
+from nsaas.api import server
 from nsaas.domain import errors
 from nsaas.ui import app as ui_app
 
@@ -29,4 +30,5 @@ def ui(
     except errors.ConfigurationError as exc:
         typer.echo(f"nsaas: {exc.message}", err=True)
         raise typer.Exit(2) from None
-    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False, proxy_headers=True)
+    config_ = server.uvicorn_config(application, host=host, port=port, settings=settings.server, proxy_headers=True)
+    uvicorn.Server(config_).run()
