@@ -23,9 +23,10 @@ bootstrap: $(BIN)/nsaas
 run: bootstrap
 	$(BIN)/nsaas dev
 
-## make test: the whole suite; PostgreSQL and browser tests are skipped with a reason when absent
+## make test: the fast tiers (unit, golden, services, api, db, sim, kube, ui, auth, engine, deploy);
+## slow (crash, generated-contract) and browser tests are left to make ci; PostgreSQL is skipped when absent
 test: bootstrap
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not slow and not browser"
 
 lint: bootstrap
 	$(BIN)/ruff check src tests bench scripts

@@ -24,17 +24,16 @@ from pathlib import Path
 import httpx
 
 from bench import common
-from nsaas import config
+from nsaas import config, devkit
 from nsaas.adapters.auth import dev as dev_auth
 from nsaas.adapters.kube import cluster as kube_cluster
-from nsaas.cli import dev
 
 
 async def _bootstrap(kubeconfig: Path) -> None:
     settings = config.Settings(kubeconfig=str(kubeconfig))
     cluster = kube_cluster.Cluster.from_settings(settings)
     try:
-        await dev.bootstrap_cluster(cluster, settings)
+        await devkit.bootstrap_cluster(cluster, settings)
     finally:
         await cluster.aclose()
 

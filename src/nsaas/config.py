@@ -66,6 +66,8 @@ class EngineSettings(BaseModel):
     backoff_max_seconds: float = Field(default=60.0, gt=0)
     lease_seconds: float = Field(default=30.0, gt=0)
     batch_size: int = Field(default=20, ge=1, le=500)
+    #: Steps one worker runs at once; a slow namespace holds one of these, never the others' turn.
+    max_concurrent_steps: int = Field(default=20, ge=1, le=1000)
     run_in_api: bool = True
 
 

@@ -93,3 +93,6 @@ GAUGES_AGE = Gauge(
 EVENT_STREAMS_DROPPED = Counter(
     "nsaas_event_streams_dropped_total", "SSE streams closed because the client stopped reading", registry=REGISTRY
 )
+LEASE_EXTENSIONS = Counter(
+    "nsaas_lease_extensions_total", "Lease heartbeats written while a reconcile step ran", registry=REGISTRY
+)

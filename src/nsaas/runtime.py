@@ -22,7 +22,9 @@ from nsaas.adapters.db import database as db
 from nsaas.adapters.db import repository
 from nsaas.adapters.events import memory, postgres
 from nsaas.adapters.kube import cluster as kube
-from nsaas.services import analytics, inspect, reconciler, selftest
+from nsaas.reconcile import loop as reconciler
+from nsaas.reconcile import selftest
+from nsaas.services import analytics, inspect
 from nsaas.services import requests as request_service
 
 log = structlog.get_logger("nsaas.runtime")

@@ -24,6 +24,9 @@ from nsaas import config
 from nsaas.adapters.auth import dev
 from tests.support.platform import free_port
 
+#: ~500 generated calls against a live server take minutes on a busy machine: make ci runs them.
+pytestmark = pytest.mark.slow
+
 HEADERS: dict[str, str] = {}
 
 

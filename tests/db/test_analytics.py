@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from nsaas.adapters.db import database, repository
-from nsaas.domain import lifecycle
+from nsaas.domain import changes, lifecycle
 from tests.db import given
 
 S = lifecycle.Status
@@ -14,7 +14,7 @@ S = lifecycle.Status
 async def _ready(repo: repository.Repository, name: str, *, after: timedelta, **fields: object) -> None:
     created = await given.create(repo, name, **fields)
     ready_at = created.created_at + after
-    await repo.update(created.id, expected_version=None, changes={"status": S.READY, "ready_at": ready_at})
+    await repo.update(created.id, expected_version=None, change=changes.Change(status=S.READY, ready_at=ready_at))
 
 
 async def test_counts_group_requests_by_status_team_environment_and_tier(repository: repository.Repository) -> None:
@@ -55,7 +55,7 @@ async def test_provisioning_durations_and_success_rate_come_from_ready_and_faile
     await _ready(repository, "fast", after=timedelta(seconds=20))
     await _ready(repository, "slow", after=timedelta(seconds=90), team="team-b")
     broken = await given.create(repository, "broken")
-    await repository.update(broken.id, expected_version=None, changes={"status": S.FAILED})
+    await repository.update(broken.id, expected_version=None, change=changes.Change(status=S.FAILED))
     await given.create(repository, "in-flight")
     assert sorted(await repository.provisioning_durations()) == [20.0, 90.0]
     assert len(await repository.provisioning_durations(limit=1)) == 1
@@ -71,9 +71,11 @@ async def test_provisioning_time_starts_at_approval_when_approval_was_needed(
     created = await given.create(repository, "approved-later", status=S.PENDING_APPROVAL)
     approved_at = created.created_at + timedelta(hours=5)
     await repository.update(
-        created.id, expected_version=None, changes={"status": S.PROVISIONING, "approved_at": approved_at}
+        created.id, expected_version=None, change=changes.Change(status=S.PROVISIONING, approved_at=approved_at)
     )
     await repository.update(
-        created.id, expected_version=None, changes={"status": S.READY, "ready_at": approved_at + timedelta(seconds=42)}
+        created.id,
+        expected_version=None,
+        change=changes.Change(status=S.READY, ready_at=approved_at + timedelta(seconds=42)),
     )
     assert await repository.provisioning_durations() == [42.0]

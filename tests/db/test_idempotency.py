@@ -12,10 +12,11 @@ from tests.db import given
 async def test_a_create_stores_its_response_under_the_key_in_the_same_transaction(
     repository: repository.Repository,
 ) -> None:
-    claim = records.IdempotencyClaim(owner="alice", key="k1", body_hash="h1", status_code=202)
-    created = await repository.create_request(
-        given.new_request(), event=given.event(), audit=given.audit(), idempotency=claim
+    new = given.new_request()
+    claim = records.IdempotencyClaim(
+        owner="alice", key="k1", body_hash="h1", status_code=202, response={"requestId": new.id}
     )
+    created = await repository.create_request(new, event=given.event(), audit=given.audit(), idempotency=claim)
     stored = await repository.idempotency_replay("alice", "k1", body_hash="h1")
     assert stored is not None
     assert (stored.status_code, stored.response) == (202, {"requestId": created.id})

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from nsaas.adapters.db import database, repository
-from nsaas.domain import errors, lifecycle
+from nsaas.domain import changes, errors, lifecycle
 from tests.db import given
 
 S = lifecycle.Status
@@ -50,7 +50,9 @@ async def test_a_worker_that_lost_its_lease_cannot_write_its_outcome(repository:
     await repository.claim_due(worker="w1", now=NOW, limit=1, lease_seconds=1)
     await repository.claim_due(worker="w2", now=NOW + timedelta(seconds=2), limit=1, lease_seconds=30)
     with pytest.raises(errors.Conflict):
-        await repository.release(created.id, worker="w1", changes={"status": S.READY}, event=given.event("w1 finished"))
+        await repository.release(
+            created.id, worker="w1", change=changes.Change(status=S.READY), event=given.event("w1 finished")
+        )
     with pytest.raises(errors.Conflict):
         await repository.extend_lease(created.id, worker="w1", lease_seconds=30)
     still = await repository.get(created.id)
@@ -64,7 +66,7 @@ async def test_release_writes_the_outcome_and_frees_the_lease(repository: reposi
     ready = await repository.release(
         created.id,
         worker="w1",
-        changes={"status": S.READY, "ready_at": NOW, "next_attempt_at": NOW + timedelta(minutes=5)},
+        change=changes.Change(status=S.READY, ready_at=NOW, next_attempt_at=NOW + timedelta(minutes=5)),
     )
     assert (ready.status, ready.lease_owner, ready.lease_expires_at, ready.version) == (S.READY, None, None, 2)
     assert [e.status for e in await repository.timeline(created.id)] == [S.PROVISIONING, S.READY]
@@ -100,8 +102,12 @@ async def test_an_outcome_based_on_a_stale_version_is_refused_and_the_lease_kept
 ) -> None:
     created = await given.create(repository, due=NOW)
     [claimed] = await repository.claim_due(worker="w1", now=NOW, limit=1, lease_seconds=30)
-    await repository.update(created.id, expected_version=claimed.version, changes={"status_reason": "user edit"})
+    await repository.update(
+        created.id, expected_version=claimed.version, change=changes.Change(status_reason="user edit")
+    )
     with pytest.raises(errors.PreconditionFailed):
-        await repository.release(created.id, worker="w1", changes={"status": S.READY}, expected_version=claimed.version)
+        await repository.release(
+            created.id, worker="w1", change=changes.Change(status=S.READY), expected_version=claimed.version
+        )
     current = await repository.get(created.id)
     assert (current.status, current.lease_owner, current.status_reason) == (S.PROVISIONING, "w1", "user edit")

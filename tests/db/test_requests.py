@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import exc
 
 from nsaas.adapters.db import database, repository
-from nsaas.domain import errors, lifecycle
+from nsaas.domain import changes, errors, lifecycle
 from tests.db import given
 
 S = lifecycle.Status
@@ -50,7 +50,7 @@ async def test_timestamps_come_back_as_timezone_aware_utc(database: database.Dat
     repo = repository.Repository(database, clock=lambda: datetime(2026, 3, 1, 13, 0, tzinfo=paris))
     created = await given.create(repo)
     updated = await repo.update(
-        created.id, expected_version=None, changes={"expires_at": datetime(2026, 3, 2, 9, 30, tzinfo=paris)}
+        created.id, expected_version=None, change=changes.Change(expires_at=datetime(2026, 3, 2, 9, 30, tzinfo=paris))
     )
     assert created.created_at == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     assert created.created_at.utcoffset() == timedelta(0)
@@ -64,7 +64,9 @@ async def test_timestamps_come_back_as_timezone_aware_utc(database: database.Dat
 async def test_a_naive_datetime_is_refused_rather_than_guessed(repository: repository.Repository) -> None:
     created = await given.create(repository)
     with pytest.raises(exc.StatementError, match="naive datetime"):
-        await repository.update(created.id, expected_version=None, changes={"expires_at": datetime(2026, 3, 2)})
+        await repository.update(
+            created.id, expected_version=None, change=changes.Change(expires_at=datetime(2026, 3, 2))
+        )
     assert (await repository.get(created.id)).expires_at is None
 
 
@@ -106,8 +108,8 @@ async def test_a_live_name_cannot_be_requested_twice_but_a_deleted_one_frees_it(
     assert len(await repository.timeline(first.id)) == 1
     assert (await repository.list_audit())[1] == 1
 
-    await repository.update(first.id, expected_version=1, changes={"status": S.DECOMMISSIONING})
-    await repository.update(first.id, expected_version=2, changes={"status": S.DELETED, "end_state": S.DELETED})
+    await repository.update(first.id, expected_version=1, change=changes.Change(status=S.DECOMMISSIONING))
+    await repository.update(first.id, expected_version=2, change=changes.Change(status=S.DELETED, end_state=S.DELETED))
     second = await given.create(repository, "shared-name", team="team-b")
     assert await repository.find_live_by_name("shared-name") == second
     assert await repository.get_latest_by_name("shared-name") == second
@@ -130,13 +132,13 @@ async def test_the_database_itself_refuses_a_second_live_request_for_a_name(data
 
 async def test_a_stale_version_is_refused_and_nothing_is_written(repository: repository.Repository) -> None:
     created = await given.create(repository)
-    changed = await repository.update(created.id, expected_version=1, changes={"status_reason": "applying"})
+    changed = await repository.update(created.id, expected_version=1, change=changes.Change(status_reason="applying"))
     assert changed.version == 2
     with pytest.raises(errors.PreconditionFailed):
         await repository.update(
             created.id,
             expected_version=1,
-            changes={"status_reason": "lost update"},
+            change=changes.Change(status_reason="lost update"),
             event=given.event("should not exist", kind="info"),
             audit=given.audit("namespace.update"),
         )
@@ -151,7 +153,7 @@ async def test_an_illegal_transition_is_refused_and_nothing_is_written(repositor
         await repository.update(
             created.id,
             expected_version=None,
-            changes={"status": S.READY},
+            change=changes.Change(status=S.READY),
             event=given.event("skipped provisioning"),
             audit=given.audit("namespace.update"),
         )
@@ -166,7 +168,7 @@ async def test_a_status_change_records_a_status_event_and_an_audit_diff(reposito
     approved = await repository.update(
         created.id,
         expected_version=1,
-        changes={"status": S.PROVISIONING, "status_reason": "approved by bob", "approved_by": "bob"},
+        change=changes.Change(status=S.PROVISIONING, status_reason="approved by bob", approved_by="bob"),
         event=given.event("bob looked at it", kind="info"),
         audit=given.audit("namespace.approve", actor="bob"),
     )
@@ -184,20 +186,22 @@ async def test_a_status_change_records_a_status_event_and_an_audit_diff(reposito
 async def test_a_spec_change_bumps_generation_and_the_tier_column(repository: repository.Repository) -> None:
     created = await given.create(repository)
     bigger = given.spec("payments-dev", resourceTier="large")
-    changed = await repository.update(created.id, expected_version=1, changes={"spec": bigger})
+    changed = await repository.update(created.id, expected_version=1, change=changes.Change(spec=bigger))
     assert (changed.tier, changed.generation, changed.version) == ("large", 2, 2)
     assert changed.spec_obj == bigger
-    same = await repository.update(created.id, expected_version=2, changes={"spec": bigger})
+    same = await repository.update(created.id, expected_version=2, change=changes.Change(spec=bigger))
     assert (same.generation, same.version) == (2, 3)
     with pytest.raises(ValueError, match="team"):
-        await repository.update(created.id, expected_version=None, changes={"spec": given.spec(team="team-b")})
+        await repository.update(
+            created.id, expected_version=None, change=changes.Change(spec=given.spec(team="team-b"))
+        )
 
 
 async def test_reconciler_bookkeeping_does_not_change_the_etag(repository: repository.Repository) -> None:
     created = await given.create(repository)
     later = created.created_at + timedelta(minutes=5)
     moved = await repository.update(
-        created.id, expected_version=None, changes={"next_attempt_at": later, "last_resync_at": later}
+        created.id, expected_version=None, change=changes.Change(next_attempt_at=later, last_resync_at=later)
     )
     assert (moved.version, moved.next_attempt_at, moved.updated_at) == (1, later, created.updated_at)
 
@@ -207,7 +211,7 @@ async def test_team_usage_counts_only_live_requests(repository: repository.Repos
     large = await given.create(repository, "a-two", resourceTier="large")
     await given.create(repository, "b-one", team="team-b", resourceTier="medium")
     gone = await given.create(repository, "a-gone", resourceTier="medium", status=S.PENDING_APPROVAL)
-    await repository.update(gone.id, expected_version=None, changes={"status": S.REJECTED})
+    await repository.update(gone.id, expected_version=None, change=changes.Change(status=S.REJECTED))
     assert sorted(await repository.team_usage("team-a")) == ["large", "small"]
     assert await repository.team_usage("team-a", exclude_id=large.id) == ["small"]
     assert small.live
@@ -218,7 +222,7 @@ async def test_requests_past_their_ttl_are_listed_as_expiring(repository: reposi
     soon = await given.create(repository, "short-lived")
     await given.create(repository, "forever")
     deadline = soon.created_at + timedelta(hours=1)
-    await repository.update(soon.id, expected_version=None, changes={"expires_at": deadline})
+    await repository.update(soon.id, expected_version=None, change=changes.Change(expires_at=deadline))
     assert await repository.expiring(before=deadline - timedelta(seconds=1)) == []
     assert [r.name for r in await repository.expiring(before=deadline)] == ["short-lived"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nsaas.adapters.db import database as db_module
-from nsaas.services import engines
+from nsaas.reconcile.engines import argo
 from tests.support.platform import Platform, running_platform, unique
 
 
@@ -48,8 +48,8 @@ async def test_a_resubmitted_workflow_reuses_the_one_already_running(argo_platfo
     name = unique("argo-idem")
     accepted = await plat.call("POST", "/namespaces/request", json=plat.body(name))
     record = await plat.rt.repo.get(accepted.json()["data"]["requestId"])
-    engine = engines.ArgoEngine(settings=plat.settings, cluster=plat.rt.cluster)
-    bundle = plat.rt.reconciler._bundle(record)
+    engine = argo.ArgoEngine(settings=plat.settings, cluster=plat.rt.cluster)
+    bundle = plat.rt.reconciler.bundle(record)
     first = await engine.provision(record=record, bundle=bundle)
     again = await engine.provision(record=record, bundle=bundle)
     assert first.workflow == again.workflow

@@ -21,9 +21,8 @@ import asyncpg
 import pytest
 from sqlalchemy import make_url
 
-from nsaas import runtime
+from nsaas import devkit, runtime
 from nsaas.adapters.db import database as db_module
-from nsaas.cli import dev
 from nsaas.domain import identity, lifecycle
 from nsaas.services import requests as request_service
 from tests.support import db as db_support
@@ -152,7 +151,7 @@ async def test_killing_the_worker_mid_work_loses_nothing_and_duplicates_nothing(
     database = db_module.Database.create(database_url)
     await database.upgrade()
     rt = await runtime.build(settings, component="test", database=database)
-    await dev.bootstrap_cluster(rt.cluster, settings)
+    await devkit.bootstrap_cluster(rt.cluster, settings)
     env = _worker_env(database_url, kubeconfig_path, tmp_path, engine)
     rng = random.Random(1234)
     admin = request_service.Caller(
@@ -181,7 +180,7 @@ async def test_killing_the_worker_mid_work_loses_nothing_and_duplicates_nothing(
         for name in names:
             record = await rt.repo.find_live_by_name(name)
             assert record is not None
-            seen = await rt.cluster.observe(bundle=rt.reconciler._bundle(record))
+            seen = await rt.cluster.observe(bundle=rt.reconciler.bundle(record))
             assert seen.matches, (name, seen.missing, seen.drifted)
 
         for name in names:
@@ -193,7 +192,7 @@ async def test_killing_the_worker_mid_work_loses_nothing_and_duplicates_nothing(
             assert record is not None
             assert record.status == lifecycle.Status.DELETED
             assert await rt.cluster.namespace_info(name) is None
-            leftovers = await rt.cluster.delete_by_selector(bundle=rt.reconciler._bundle(record))
+            leftovers = await rt.cluster.delete_by_selector(bundle=rt.reconciler.bundle(record))
             assert leftovers == (), f"orphaned objects of {name}: {leftovers}"
         if engine == "argo":
             await _assert_one_workflow_per_attempt(rt, names)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from nsaas.domain import lifecycle
+from nsaas.domain import changes, lifecycle
 from nsaas.sim import server
 from tests.support.platform import Platform, unique
 
@@ -18,7 +18,9 @@ async def _ready(platform: Platform, **overrides: object) -> tuple[str, str]:
 
 async def _resync_now(platform: Platform, request_id: str) -> None:
     record = await platform.rt.repo.get(request_id)
-    await platform.rt.repo.update(record.id, expected_version=None, changes={"next_attempt_at": datetime.now(UTC)})
+    await platform.rt.repo.update(
+        record.id, expected_version=None, change=changes.Change(next_attempt_at=datetime.now(UTC))
+    )
 
 
 async def test_a_deleted_network_policy_and_a_changed_quota_are_restored_and_recorded(platform: Platform) -> None:
@@ -32,7 +34,7 @@ async def test_a_deleted_network_policy_and_a_changed_quota_are_restored_and_rec
             "spec": {"hard": {"pods": "999"}},
         }
     )
-    bundle = platform.rt.reconciler._bundle(await platform.rt.repo.get(request_id))
+    bundle = platform.rt.reconciler.bundle(await platform.rt.repo.get(request_id))
     policy = bundle.objects("NetworkPolicy")[0]["metadata"]["name"]
     from nsaas.adapters.kube import cluster as kube_cluster
 
@@ -99,7 +101,7 @@ async def test_ttl_warns_then_expires_and_decommissions(platform: Platform) -> N
     name, request_id = await _ready(platform, ttl="48h")
     record = await platform.rt.repo.get(request_id)
     soon = datetime.now(UTC) + timedelta(minutes=30)
-    await platform.rt.repo.update(record.id, expected_version=None, changes={"expires_at": soon})
+    await platform.rt.repo.update(record.id, expected_version=None, change=changes.Change(expires_at=soon))
     await platform.rt.reconciler.tick()
     warnings = [e for e in await platform.rt.repo.timeline(request_id) if e.kind == "warning"]
     assert len(warnings) == 1
@@ -108,7 +110,7 @@ async def test_ttl_warns_then_expires_and_decommissions(platform: Platform) -> N
     assert len([e for e in await platform.rt.repo.timeline(request_id) if e.kind == "warning"]) == 1
 
     past = datetime.now(UTC) - timedelta(seconds=1)
-    await platform.rt.repo.update(record.id, expected_version=None, changes={"expires_at": past})
+    await platform.rt.repo.update(record.id, expected_version=None, change=changes.Change(expires_at=past))
     assert await platform.converge(name) == "expired"
     assert await platform.rt.cluster.namespace_info(name) is None
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nsaas.domain import cost, errors, lifecycle, tiers
+from nsaas.domain import changes, cost, errors, lifecycle, tiers
 from tests.support.platform import Platform, unique
 
 
@@ -27,7 +27,9 @@ async def test_a_cluster_outage_during_resync_never_fails_a_ready_namespace(
 
     monkeypatch.setattr(platform.rt.cluster, "namespace_info", unreachable)
     for _ in range(platform.settings.engines.max_attempts + 3):
-        await platform.rt.repo.update(request_id, expected_version=None, changes={"next_attempt_at": datetime.now(UTC)})
+        await platform.rt.repo.update(
+            request_id, expected_version=None, change=changes.Change(next_attempt_at=datetime.now(UTC))
+        )
         await platform.rt.reconciler.tick()
     record = await platform.rt.repo.get(request_id)
     assert record.status == lifecycle.Status.READY
@@ -36,7 +38,9 @@ async def test_a_cluster_outage_during_resync_never_fails_a_ready_namespace(
     warnings = [e for e in await platform.rt.repo.timeline(request_id) if e.kind == "warning"]
     assert len(warnings) < record.attempts  # one per doubling, not one per attempt
     monkeypatch.undo()
-    await platform.rt.repo.update(request_id, expected_version=None, changes={"next_attempt_at": datetime.now(UTC)})
+    await platform.rt.repo.update(
+        request_id, expected_version=None, change=changes.Change(next_attempt_at=datetime.now(UTC))
+    )
     await platform.rt.reconciler.tick()
     assert (await platform.rt.repo.get(request_id)).attempts == 0
 
@@ -44,7 +48,7 @@ async def test_a_cluster_outage_during_resync_never_fails_a_ready_namespace(
 async def test_a_failed_request_can_be_retried(platform: Platform) -> None:
     name, request_id = await _ready(platform)
     await platform.rt.repo.update(
-        request_id, expected_version=None, changes={"status": lifecycle.Status.FAILED, "next_attempt_at": None}
+        request_id, expected_version=None, change=changes.Change(status=lifecycle.Status.FAILED, next_attempt_at=None)
     )
     viewer = await platform.call("POST", f"/namespaces/{name}/retry", persona="viewer")
     assert viewer.status_code == 403
@@ -61,13 +65,15 @@ async def test_a_namespace_that_outlives_its_request_is_swept(platform: Platform
     await platform.rt.repo.update(
         request_id,
         expected_version=None,
-        changes={"status": lifecycle.Status.DECOMMISSIONING, "end_state": "cancelled"},
+        change=changes.Change(status=lifecycle.Status.DECOMMISSIONING, end_state=lifecycle.Status.CANCELLED),
     )
     await platform.rt.repo.update(
-        request_id, expected_version=None, changes={"status": lifecycle.Status.CANCELLED, "next_attempt_at": None}
+        request_id,
+        expected_version=None,
+        change=changes.Change(status=lifecycle.Status.CANCELLED, next_attempt_at=None),
     )
     assert await platform.rt.cluster.namespace_info(name) is not None
-    assert await platform.rt.reconciler._sweep_orphans() == 1
+    assert await platform.rt.reconciler.housekeeping.sweep_orphans() == 1
     for _ in range(100):
         if await platform.rt.cluster.namespace_info(name) is None:
             break
@@ -88,7 +94,7 @@ async def test_an_unknown_request_ids_namespace_is_never_swept(platform: Platfor
         },
     }
     await platform.rt.cluster.apply_object(manifest=manifest)
-    await platform.rt.reconciler._sweep_orphans()
+    await platform.rt.reconciler.housekeeping.sweep_orphans()
     info = await platform.rt.cluster.namespace_info(name)
     assert info is not None
     assert info.phase == "Active"

@@ -22,11 +22,10 @@ import httpx
 import pytest
 import uvicorn
 
-from nsaas import config, runtime
+from nsaas import config, devkit, runtime
 from nsaas.adapters.auth import dev
 from nsaas.adapters.db import database as db_module
 from nsaas.api import app as api_app
-from nsaas.cli import dev as dev_command
 from nsaas.domain import lifecycle
 
 PERSONAS = ("platform-admin", "team-a-admin", "team-a-developer", "team-b-admin", "team-b-developer", "viewer")
@@ -112,7 +111,7 @@ async def running_platform(
     """A runtime, app and client on ``database``; everything it opened is closed afterwards."""
     settings = settings_for(data_dir, kubeconfig_path, **overrides)
     rt = await runtime.build(settings, component="test", database=database)
-    await dev_command.bootstrap_cluster(rt.cluster, settings)
+    await devkit.bootstrap_cluster(rt.cluster, settings)
     signer = dev.DevSigner.load_or_create(settings)
     tokens = {p: signer.token_for(p) for p in PERSONAS}
     app = api_app.create_app(settings, rt=rt)

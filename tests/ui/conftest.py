@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from nsaas import config
+from nsaas.adapters.auth import dev
 from nsaas.ui import app as ui_app
 from tests.ui import fake_api
 
@@ -39,7 +40,9 @@ def api() -> fake_api.FakeApi:
 async def ui(dev_settings: config.Settings, api: fake_api.FakeApi) -> AsyncIterator[httpx.AsyncClient]:
     """A browser-like client of the UI (keeps cookies, does not follow redirects)."""
     async with httpx.AsyncClient(transport=httpx.MockTransport(api.handle)) as backend:
-        app = ui_app.create_app(dev_settings, api_url=API, http_client=backend)
+        app = ui_app.create_app(
+            dev_settings, api_url=API, http_client=backend, persona_tokens=dev.persona_tokens(dev_settings)
+        )
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://ui.test") as client:

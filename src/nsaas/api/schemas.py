@@ -12,7 +12,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nsaas.domain import records, requests, tiers
+from nsaas.domain import lifecycle, records, requests, tiers
 
 T = TypeVar("T")
 
@@ -44,7 +44,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         403: "Authenticated but not allowed",
         404: "Not found (or not visible to you)",
         409: "Conflicts with the current state",
-        412: "If-Match does not match the current version",
+        412: "If-Match does not match the current generation (the spec changed since it was read)",
         413: "Request body too large",
         422: "Refused by platform policy, or an Idempotency-Key reused with another body",
         429: "Rate limited; see Retry-After",
@@ -113,7 +113,12 @@ class NamespaceSummary(BaseModel):
     updatedAt: datetime
     readyAt: datetime | None
     expiresAt: datetime | None
+    #: Moves on every stored change, status included.
     version: int
+    #: Moves only when the spec (what users edit) changes: the ETag.
+    generation: int
+    #: Ready, but the newest change is not in the cluster yet (e.g. the cluster was unreachable).
+    changePending: bool
     description: str
     costCenter: str
 
@@ -229,6 +234,8 @@ def summary(record: records.RequestRecord) -> dict[str, Any]:
         "readyAt": record.ready_at,
         "expiresAt": record.expires_at,
         "version": record.version,
+        "generation": record.generation,
+        "changePending": record.status == lifecycle.Status.READY and record.observed_generation < record.generation,
         "description": str(spec.get("description", "")),
         "costCenter": str(spec.get("costCenter", "")),
     }

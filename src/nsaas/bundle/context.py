@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nsaas import config
-from nsaas.bundle import model
+from nsaas.bundle import model, ownership
 from nsaas.domain import requests
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -36,14 +36,18 @@ class RenderContext:
     def bundle(self) -> config.BundleSettings:
         return self.settings.bundle
 
+    @property
+    def ownership(self) -> ownership.Ownership:
+        return ownership.Ownership.of(self.settings.labels)
+
     def key(self, name: str) -> str:
         """A label or annotation key under the platform's prefix (``platform.io/<name>``)."""
-        return f"{self.settings.labels.prefix}/{name}"
+        return self.ownership.key(name)
 
     @property
     def selector(self) -> dict[str, str]:
         """The labels that mark an object as belonging to this request's bundle."""
-        return {MANAGED_BY_LABEL: self.settings.labels.managed_by, self.key("request-id"): self.request_id}
+        return {MANAGED_BY_LABEL: self.settings.labels.managed_by, self.ownership.request_id_label: self.request_id}
 
     def metadata(
         self,

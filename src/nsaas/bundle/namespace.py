@@ -29,7 +29,7 @@ def _labels(ctx: context.RenderContext) -> dict[str, str]:
     spec = ctx.spec
     enforce = ctx.bundle.pod_security.get(spec.environment, DEFAULT_POD_SECURITY)
     labels = {
-        ctx.key("managed"): "true",
+        **ctx.ownership.managed_selector,
         ctx.key("team"): spec.team,
         ctx.key("environment"): spec.environment,
         ctx.key("tier"): spec.tier,

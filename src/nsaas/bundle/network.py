@@ -79,7 +79,7 @@ def _shared(ctx: context.RenderContext) -> list[model.Manifest]:
     same = [{"namespaceSelector": context.namespace_selector(ctx.namespace)}]
     found = [_both_ways(ctx, "nsaas-allow-same-namespace", same)]
     if ctx.spec.network_policy == "team-shared":
-        team = {ctx.key("team"): ctx.spec.team, ctx.key("managed"): "true"}
+        team = {ctx.key("team"): ctx.spec.team, **ctx.ownership.managed_selector}
         found.append(_both_ways(ctx, "nsaas-allow-team-namespaces", [{"namespaceSelector": {"matchLabels": team}}]))
     return found
 

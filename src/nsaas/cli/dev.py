@@ -11,22 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import uvicorn
-import yaml
 
-from nsaas import config, logs, runtime
+from nsaas import config, devkit, logs, runtime
+from nsaas.adapters.auth import dev as dev_auth
 from nsaas.api import app as api_app
 from nsaas.api import server
-from nsaas.services import ports
-from nsaas.sim import server as sim_server
-
-TEMPLATE_DIRS = (
-    Path(__file__).resolve().parents[3] / "deploy" / "argo" / "workflowtemplates",
-    Path(__file__).resolve().parents[1] / "workflowtemplates",
-)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,24 +39,11 @@ def dev(
         asyncio.run(_run(api_port=api_port, ui_port=ui_port, engine=engine, host=host))
 
 
-def workflow_templates() -> list[dict[str, Any]]:
-    """The platform's WorkflowTemplates (from the repository, or as shipped in the package)."""
-    for folder in TEMPLATE_DIRS:
-        if folder.is_dir():
-            docs: list[dict[str, Any]] = []
-            for path in sorted(folder.glob("*.yaml")):
-                docs.extend(
-                    d for d in yaml.safe_load_all(path.read_text()) if d and d.get("kind") == "WorkflowTemplate"
-                )
-            return docs
-    return []
-
-
 async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
     base = config.Settings()
     data_dir = base.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    simulator = sim_server.Simulator()
+    simulator = devkit.persistent_simulator(data_dir)
     await simulator.start()
     kubeconfig = simulator.write_kubeconfig(data_dir / "kubeconfig.yaml")
     settings = config.Settings(
@@ -80,7 +60,7 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
 
     rt = await runtime.build(settings, component="dev")
     try:
-        await bootstrap_cluster(rt.cluster, settings)
+        await devkit.bootstrap_cluster(rt.cluster, settings)
         await rt.start_background(worker=True)
         servers = [
             uvicorn.Server(
@@ -89,7 +69,12 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
                 )
             ),
             uvicorn.Server(
-                server.uvicorn_config(ui_app.create_app(settings), host=host, port=ui_port, settings=settings.server)
+                server.uvicorn_config(
+                    ui_app.create_app(settings, persona_tokens=dev_auth.persona_tokens(settings)),
+                    host=host,
+                    port=ui_port,
+                    settings=settings.server,
+                )
             ),
         ]
         serving = [asyncio.create_task(s.serve()) for s in servers]
@@ -102,30 +87,6 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
     finally:
         await rt.aclose()
         await simulator.stop()
-
-
-def platform_namespaces(settings: config.Settings) -> list[str]:
-    """Namespaces the platform's own components live in on a real cluster (Argo, Velero, monitoring ...)."""
-    bundle = settings.bundle
-    names = [
-        settings.engines.argo_namespace,
-        bundle.velero_namespace,
-        bundle.monitoring_namespace,
-        bundle.ingress_namespace,
-        "istio-system",
-        "platform-system",
-    ]
-    return list(dict.fromkeys(names))
-
-
-async def bootstrap_cluster(cluster: ports.Cluster, settings: config.Settings) -> None:
-    """Make the embedded cluster look like one the deploy stack installed: namespaces and templates."""
-    namespace = settings.engines.argo_namespace
-    for name in platform_namespaces(settings):
-        await cluster.apply_object(manifest={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-    for template in workflow_templates():
-        template["metadata"]["namespace"] = namespace
-        await cluster.apply_object(manifest=template)
 
 
 def _banner(*, api_port: int, ui_port: int, host: str, kubeconfig: Path, engine: str) -> None:

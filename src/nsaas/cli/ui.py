@@ -8,6 +8,7 @@ import typer
 import uvicorn
 
 from nsaas import config, logs
+from nsaas.adapters.auth import dev
 from nsaas.api import server
 from nsaas.domain import errors
 from nsaas.ui import app as ui_app
@@ -26,7 +27,8 @@ def ui(
     settings = config.Settings()
     logs.configure(level=settings.log_level, json=settings.log_json)
     try:
-        application = ui_app.create_app(settings, api_url=api_url)
+        tokens = dev.persona_tokens(settings) if settings.dev_mode else None
+        application = ui_app.create_app(settings, api_url=api_url, persona_tokens=tokens)
     except errors.ConfigurationError as exc:
         typer.echo(f"nsaas: {exc.message}", err=True)
         raise typer.Exit(2) from None

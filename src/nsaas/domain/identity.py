@@ -19,7 +19,7 @@ Decisions recorded here, because the API's authorization matrix relies on them:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -140,3 +140,30 @@ class Principal:
         if self.has_any(_MANAGE_ALL):
             return True
         return environment != PRODUCTION and self.is_team_admin(team)
+
+
+@dataclass(frozen=True, slots=True)
+class Persona:
+    """A fixed dev-mode identity (ARCHITECTURE.md names them); ``nsaas token --persona`` prints their tokens."""
+
+    name: str
+    display_name: str
+    roles: frozenset[str]
+
+
+def _persona(name: str, display_name: str, *roles: str) -> Persona:
+    return Persona(name=name, display_name=display_name, roles=parse_roles(roles))
+
+
+PERSONAS: Mapping[str, Persona] = {
+    persona.name: persona
+    for persona in (
+        _persona("platform-admin", "Pat Platform-Admin", PLATFORM_ADMIN),
+        _persona("team-a-admin", "Alex Team-A-Admin", "team:team-a:admin"),
+        _persona("team-a-developer", "Ada Team-A-Developer", "team:team-a:developer"),
+        _persona("team-b-admin", "Bo Team-B-Admin", "team:team-b:admin"),
+        _persona("team-b-developer", "Bea Team-B-Developer", "team:team-b:developer"),
+        _persona("viewer", "Vic Viewer", PLATFORM_VIEWER),
+        _persona("security-admin", "Sam Security-Admin", SECURITY_ADMIN),
+    )
+}

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from nsaas.domain import errors, tiers
-from nsaas.domain.requests import NamespaceSpec
+from nsaas.domain.requests import Draft, NamespaceSpec
 
 
 class PolicyRules(Protocol):
@@ -63,28 +63,34 @@ class Context:
     is_update: bool = False
 
 
-def evaluate(spec: NamespaceSpec, *, rules: PolicyRules, context: Context) -> dict[str, str]:
-    """Every policy violation, keyed by the field it concerns."""
+def evaluate(spec: NamespaceSpec | Draft, *, rules: PolicyRules, context: Context) -> dict[str, str]:
+    """Every policy violation, keyed by the field it concerns.
+
+    A :class:`Draft` (a request with invalid fields) is judged on its sound fields only: each
+    rule runs when the fields it reads are known, so shape and policy problems reach the user
+    together.
+    """
+    draft = spec if isinstance(spec, Draft) else Draft.of(spec)
     found: dict[str, str] = {}
     if not context.is_update:
-        _name_rules(spec, rules, context, found)
-        if context.usage.namespaces + 1 > rules.team_namespace_cap:
+        _name_rules(draft, rules, context, found)
+        if draft.team is not None and context.usage.namespaces + 1 > rules.team_namespace_cap:
             found["team"] = (
-                f"team {spec.team} already has {context.usage.namespaces} namespaces; "
+                f"team {draft.team} already has {context.usage.namespaces} namespaces; "
                 f"the cap is {rules.team_namespace_cap}"
             )
-    if spec.tier in rules.forbidden_tiers.get(spec.environment, []):
-        allowed = [t for t in tiers.TIER_NAMES if t not in rules.forbidden_tiers[spec.environment]]
-        found["resourceTier"] = (
-            f"tier {spec.tier} is not allowed in {spec.environment}; choose one of {', '.join(allowed)}"
-        )
-    if spec.network_policy in rules.forbidden_network_policies.get(spec.environment, []):
+    environment = draft.environment
+    if environment is not None and draft.tier in rules.forbidden_tiers.get(environment, []):
+        allowed = [t for t in tiers.TIER_NAMES if t not in rules.forbidden_tiers[environment]]
+        found["resourceTier"] = f"tier {draft.tier} is not allowed in {environment}; choose one of {', '.join(allowed)}"
+    if environment is not None and draft.network_policy in rules.forbidden_network_policies.get(environment, []):
         found["networkPolicy"] = (
-            f"network policy {spec.network_policy} is not allowed in {spec.environment}; choose isolated or team-shared"
+            f"network policy {draft.network_policy} is not allowed in {environment}; choose isolated or team-shared"
         )
-    if spec.ttl_hours is not None and spec.ttl_hours > rules.max_ttl_hours:
+    if draft.ttl_hours is not None and draft.ttl_hours > rules.max_ttl_hours:
         found["ttl"] = f"must be at most {rules.max_ttl_hours}h under this platform's policy"
-    _budget_rules(spec, rules, context.usage, found)
+    if draft.team is not None and draft.tier is not None:
+        _budget_rules(draft.team, draft.tier, rules, context.usage, found)
     return found
 
 
@@ -102,26 +108,29 @@ def is_reserved(name: str, *, rules: PolicyRules) -> bool:
     return name in rules.reserved_names or any(name.startswith(p) for p in rules.reserved_prefixes)
 
 
-def _name_rules(spec: NamespaceSpec, rules: PolicyRules, context: Context, found: dict[str, str]) -> None:
-    if is_reserved(spec.name, rules=rules):
-        found["namespaceName"] = f"{spec.name} is reserved for the platform or Kubernetes itself"
+def _name_rules(draft: Draft, rules: PolicyRules, context: Context, found: dict[str, str]) -> None:
+    name = draft.name
+    if name is None:
+        return
+    if is_reserved(name, rules=rules):
+        found["namespaceName"] = f"{name} is reserved for the platform or Kubernetes itself"
     elif context.exists_unmanaged:
-        found["namespaceName"] = f"a namespace named {spec.name} already exists and is not managed by nsaas"
+        found["namespaceName"] = f"a namespace named {name} already exists and is not managed by nsaas"
     elif context.name_taken:
-        found["namespaceName"] = f"{spec.name} is already requested or in use"
-    elif rules.require_team_prefix and not spec.name.startswith(f"{spec.team}-"):
-        found["namespaceName"] = f"must start with the team prefix {spec.team}-"
+        found["namespaceName"] = f"{name} is already requested or in use"
+    elif rules.require_team_prefix and draft.team is not None and not name.startswith(f"{draft.team}-"):
+        found["namespaceName"] = f"must start with the team prefix {draft.team}-"
 
 
-def _budget_rules(spec: NamespaceSpec, rules: PolicyRules, usage: TeamUsage, found: dict[str, str]) -> None:
-    tier = tiers.get(spec.tier)
+def _budget_rules(team: str, tier_name: str, rules: PolicyRules, usage: TeamUsage, found: dict[str, str]) -> None:
+    tier = tiers.get(tier_name)
     problems = []
     if rules.team_cpu_budget is not None and usage.cpu + tier.cpu > rules.team_cpu_budget:
         problems.append(f"CPU {usage.cpu + tier.cpu} of {rules.team_cpu_budget} cores")
     if rules.team_memory_budget_gi is not None and usage.memory_gi + tier.memory_gi > rules.team_memory_budget_gi:
         problems.append(f"memory {usage.memory_gi + tier.memory_gi}Gi of {rules.team_memory_budget_gi}Gi")
     if problems:
-        found.setdefault("resourceTier", f"team {spec.team} would exceed its budget: {'; '.join(problems)}")
+        found.setdefault("resourceTier", f"team {team} would exceed its budget: {'; '.join(problems)}")
 
 
 def describe(rules: PolicyRules) -> Mapping[str, object]:

@@ -12,13 +12,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from nsaas.domain import lifecycle, requests
 
 EventKind = Literal["status", "step", "drift", "warning", "info"]
 AuditOutcome = Literal["success", "denied", "failed"]
 EngineName = Literal["direct", "argo"]
+ENGINE_NAMES: tuple[EngineName, ...] = get_args(EngineName)
 
 #: Columns that only schedule or guard the reconciler's work. Writes that touch nothing else do
 #: not bump ``version`` (the ETag users hold), so a claim never makes a user's edit fail with 412.
@@ -178,6 +179,8 @@ class IdempotencyClaim:
     key: str
     body_hash: str
     status_code: int = 201
+    #: The answer a replay of the key gets (rendered by the API layer before the write).
+    response: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

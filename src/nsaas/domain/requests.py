@@ -97,54 +97,103 @@ class NamespaceSpec:
         return body
 
 
-def parse_spec(raw: Mapping[str, Any]) -> NamespaceSpec:
-    """Validate untrusted input; raise ValidationFailed listing every failing field."""
-    problems: dict[str, str] = {}
-    if not isinstance(raw, Mapping):
-        raise errors.ValidationFailed("the request body must be a JSON object", details={"body": "expected an object"})
-    known = {
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """The well-formed fields of a possibly invalid request: what policy can still judge.
+
+    A field that failed its own check is None, so every rule whose fields are sound still runs
+    and a user learns about shape and policy problems in one answer.
+    """
+
+    name: str | None = None
+    team: str | None = None
+    environment: Environment | None = None
+    tier: tiers.TierName | None = None
+    network_policy: NetworkPolicy | None = None
+    ttl_hours: int | None = None
+
+    @classmethod
+    def of(cls, spec: NamespaceSpec) -> Draft:
+        return cls(spec.name, spec.team, spec.environment, spec.tier, spec.network_policy, spec.ttl_hours)
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A request body after the field checks: the spec when every field is sound, and every problem."""
+
+    draft: Draft
+    problems: Mapping[str, str]
+    spec: NamespaceSpec | None
+
+
+KNOWN_FIELDS = frozenset(
+    {
         "namespaceName", "team", "environment", "resourceTier", "networkPolicy", "features",
         "description", "costCenter", "rbacConfig", "ttl",
-    }  # fmt: skip
-    for key in raw:
-        if key not in known:
-            problems[str(key)] = "unknown field; allowed: " + ", ".join(sorted(known))
+    }
+)  # fmt: skip
 
-    name = _string(raw, "namespaceName", problems, required=True)
-    if name is not None:
-        _check_name(name, problems)
-    team = _string(raw, "team", problems, required=True)
-    if team is not None:
-        _check_team(team, problems)
-    environment = _choice(raw, "environment", ENVIRONMENTS, problems, required=True)
-    tier = _choice(raw, "resourceTier", tiers.TIER_NAMES, problems, required=True)
-    network = _choice(raw, "networkPolicy", NETWORK_POLICIES, problems, required=True)
-    features = _features(raw.get("features", []), problems)
-    description = _string(raw, "description", problems) or ""
-    if len(description) > MAX_DESCRIPTION:
-        problems["description"] = f"must be at most {MAX_DESCRIPTION} characters (got {len(description)})"
-    cost_center = _string(raw, "costCenter", problems) or ""
-    if len(cost_center) > MAX_COST_CENTER:
-        problems["costCenter"] = f"must be at most {MAX_COST_CENTER} characters (got {len(cost_center)})"
-    rbac = _rbac(raw.get("rbacConfig"), problems)
-    ttl_hours = parse_ttl(raw.get("ttl"), problems)
 
-    if problems:
+def parse_spec(raw: Mapping[str, Any]) -> NamespaceSpec:
+    """Validate untrusted input; raise ValidationFailed listing every failing field."""
+    parsed = parse(raw)
+    if parsed.spec is None:
+        problems = dict(parsed.problems)
         raise errors.ValidationFailed(f"the namespace request has {len(problems)} invalid field(s)", details=problems)
-    assert name is not None and team is not None  # noqa: PT018 - guaranteed by the checks above
-    assert environment is not None and tier is not None and network is not None  # noqa: PT018
-    return NamespaceSpec(
+    return parsed.spec
+
+
+def parse(raw: Mapping[str, Any]) -> Parsed:
+    """Check every field of untrusted input; never raises for a bad field (see :class:`Parsed`)."""
+    if not isinstance(raw, Mapping):
+        raise errors.ValidationFailed("the request body must be a JSON object", details={"body": "expected an object"})
+    problems: dict[str, str] = {}
+    for key in raw:
+        if key not in KNOWN_FIELDS:
+            problems[str(key)] = "unknown field; allowed: " + ", ".join(sorted(KNOWN_FIELDS))
+    name = _string(raw, "namespaceName", problems, required=True)
+    if name is not None and not _check_name(name, problems):
+        name = None
+    team = _string(raw, "team", problems, required=True)
+    if team is not None and not _check_team(team, problems):
+        team = None
+    draft = Draft(
         name=name,
         team=team,
-        environment=environment,  # type: ignore[arg-type]
-        tier=tier,  # type: ignore[arg-type]
-        network_policy=network,  # type: ignore[arg-type]
+        environment=cast(Environment | None, _choice(raw, "environment", ENVIRONMENTS, problems, required=True)),
+        tier=cast(tiers.TierName | None, _choice(raw, "resourceTier", tiers.TIER_NAMES, problems, required=True)),
+        network_policy=cast(
+            NetworkPolicy | None, _choice(raw, "networkPolicy", NETWORK_POLICIES, problems, required=True)
+        ),
+        ttl_hours=parse_ttl(raw.get("ttl"), problems),
+    )
+    features = _features(raw.get("features", []), problems)
+    description = _bounded(raw, "description", MAX_DESCRIPTION, problems)
+    cost_center = _bounded(raw, "costCenter", MAX_COST_CENTER, problems)
+    rbac = _rbac(raw.get("rbacConfig"), problems)
+    if problems:
+        return Parsed(draft=draft, problems=problems, spec=None)
+    assert draft.name and draft.team and draft.environment and draft.tier and draft.network_policy  # noqa: PT018
+    spec = NamespaceSpec(
+        name=draft.name,
+        team=draft.team,
+        environment=draft.environment,
+        tier=draft.tier,
+        network_policy=draft.network_policy,
         features=features,
         description=description,
         cost_center=cost_center,
         rbac=rbac,
-        ttl_hours=ttl_hours,
+        ttl_hours=draft.ttl_hours,
     )
+    return Parsed(draft=draft, problems={}, spec=spec)
+
+
+def _bounded(raw: Mapping[str, Any], key: str, limit: int, problems: dict[str, str]) -> str:
+    value = _string(raw, key, problems) or ""
+    if len(value) > limit:
+        problems[key] = f"must be at most {limit} characters (got {len(value)})"
+    return value
 
 
 def apply_patch(spec: NamespaceSpec, patch: Mapping[str, Any]) -> NamespaceSpec:
@@ -205,21 +254,23 @@ def _choice(
     return value
 
 
-def _check_name(name: str, problems: dict[str, str]) -> None:
+def _check_name(name: str, problems: dict[str, str]) -> bool:
     if len(name) > MAX_NAME:
         problems["namespaceName"] = f"must be at most {MAX_NAME} characters (got {len(name)})"
     elif not NAME_RE.match(name):
         problems["namespaceName"] = (
             "must be lowercase letters, digits and '-', starting and ending with a letter or digit"
         )
+    return "namespaceName" not in problems
 
 
-def _check_team(team: str, problems: dict[str, str]) -> None:
+def _check_team(team: str, problems: dict[str, str]) -> bool:
     low, high = TEAM_LENGTH
     if not low <= len(team) <= high:
         problems["team"] = f"must be {low} to {high} characters (got {len(team)})"
     elif not TEAM_RE.match(team):
         problems["team"] = "must be lowercase letters, digits and '-'"
+    return "team" not in problems
 
 
 def _features(value: Any, problems: dict[str, str]) -> tuple[Feature, ...]:

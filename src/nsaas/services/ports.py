@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from nsaas.bundle import model
-from nsaas.domain import lifecycle, records
-
-ResponseRenderer = Callable[[records.RequestRecord], Mapping[str, Any]]
+from nsaas.domain import changes, lifecycle, records
 
 
 class RequestStore(Protocol):
@@ -34,7 +32,6 @@ class RequestStore(Protocol):
         event: records.NewEvent,
         audit: records.NewAudit,
         idempotency: records.IdempotencyClaim | None = None,
-        response: ResponseRenderer | None = None,
     ) -> records.RequestRecord:
         """One transaction: the request, its first event, its audit record, the idempotency entry.
 
@@ -46,14 +43,16 @@ class RequestStore(Protocol):
         self,
         request_id: str,
         *,
-        expected_version: int | None,
-        changes: Mapping[str, Any],
+        change: changes.Change,
+        expected_version: int | None = None,
+        expected_generation: int | None = None,
         event: records.NewEvent | None = None,
         audit: records.NewAudit | None = None,
         lease_owner: str | None = None,
     ) -> records.RequestRecord:
-        """PreconditionFailed on a stale version, InvalidTransition on an illegal status change,
-        Conflict when ``lease_owner`` is given and does not hold the lease, NotFound."""
+        """PreconditionFailed on a stale version or generation (the user's ETag), InvalidTransition
+        on an illegal status change, Conflict when ``lease_owner`` is given and does not hold the
+        lease, NotFound."""
         ...
 
     async def get(self, request_id: str) -> records.RequestRecord: ...
@@ -96,7 +95,7 @@ class WorkQueue(Protocol):
         request_id: str,
         *,
         worker: str,
-        changes: Mapping[str, Any] | None = None,
+        change: changes.Change | None = None,
         event: records.NewEvent | None = None,
         audit: records.NewAudit | None = None,
         expected_version: int | None = None,

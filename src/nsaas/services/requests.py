@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nsaas import config, metrics
-from nsaas.bundle import render
-from nsaas.domain import cost, errors, identity, lifecycle, policy, records, requests
+from nsaas.bundle import ownership, render
+from nsaas.domain import changes, cost, errors, identity, lifecycle, policy, records, requests
 from nsaas.services import ports
 
 S = lifecycle.Status
@@ -62,6 +62,10 @@ class Caller:
         )
 
 
+#: Renders the answer to a submit from the request about to be stored (the wire format is the API's).
+Respond = Callable[[records.NewRequest], Mapping[str, Any]]
+
+
 @dataclass(frozen=True, slots=True)
 class Submitted:
     """A new request (``record``), or the stored ``response`` of an Idempotency-Key replay."""
@@ -70,22 +74,18 @@ class Submitted:
     response: Mapping[str, Any]
 
 
-#: How often a decision (approve, reject, cancel) is re-taken when the request changed under it.
-DECISION_RETRIES = 3
+#: How often a decision (approve, reject, cancel) is taken when the request keeps changing under it.
+DECISION_ATTEMPTS = 3
 
 
-async def _decided_again(
-    decide: Callable[[], Awaitable[records.RequestRecord]], *, retry: bool
-) -> records.RequestRecord:
+async def _decided_again(decide: Callable[[], Awaitable[records.RequestRecord]]) -> records.RequestRecord:
     """Run ``decide``; when the request changed between its read and its write, decide again on
-    the new state (an approval that lost to a cancel then says "cancelled, not waiting").
+    the new state (an approval that lost to a cancel then says "cancelled, not waiting"). A
+    stale client ETag stays stale, so it still ends in 412.
     """
-    for _ in range(DECISION_RETRIES - 1):
-        try:
+    for _ in range(DECISION_ATTEMPTS - 1):
+        with contextlib.suppress(errors.PreconditionFailed):
             return await decide()
-        except errors.PreconditionFailed:
-            if not retry:
-                raise
     return await decide()
 
 
@@ -150,11 +150,11 @@ class RequestService:
         body: Mapping[str, Any],
         caller: Caller,
         *,
-        respond: ports.ResponseRenderer,
+        respond: Respond,
         idempotency_key: str | None = None,
         engine: str | None = None,
     ) -> Submitted:
-        """Store a new request; ``respond`` renders the API answer, kept for Idempotency-Key replays.
+        """Store a new request; ``respond`` (the API layer's) renders the answer, kept for Idempotency-Key replays.
 
         With a key (IETF Idempotency-Key draft): a completed request with the same key and body
         gets its stored answer, one still being processed gets IdempotencyInUse (409 with
@@ -162,14 +162,13 @@ class RequestService:
         """
         digest = body_hash(body)
         if not idempotency_key:
-            return await self._create(body, caller, respond=respond, claim=None, engine=engine)
+            return await self._create(body, caller, respond=respond, key=None, digest=digest, engine=engine)
         subject = caller.principal.subject
         earlier = await self.repo.idempotency_reserve(subject, idempotency_key, body_hash=digest)
         if earlier is not None:
             return Submitted(record=None, response=earlier.response)
-        claim = records.IdempotencyClaim(owner=subject, key=idempotency_key, body_hash=digest, status_code=202)
         try:
-            return await self._create(body, caller, respond=respond, claim=claim, engine=engine)
+            return await self._create(body, caller, respond=respond, key=idempotency_key, digest=digest, engine=engine)
         except BaseException:
             with contextlib.suppress(Exception):
                 await self.repo.idempotency_unreserve(subject, idempotency_key)
@@ -180,36 +179,14 @@ class RequestService:
         body: Mapping[str, Any],
         caller: Caller,
         *,
-        respond: ports.ResponseRenderer,
-        claim: records.IdempotencyClaim | None,
+        respond: Respond,
+        key: str | None,
+        digest: str,
         engine: str | None,
     ) -> Submitted:
         principal = caller.principal
-        spec = requests.parse_spec(body)
-        if not principal.can_create(spec.team):
-            metrics.AUTHZ_DENIALS.labels("create").inc()
-            raise errors.PermissionDenied(
-                f"you are not a member of team {spec.team}", details={"team": "you may only request for your teams"}
-            )
-        if engine is not None and engine != self.settings.engine and not principal.is_platform_admin:
-            raise errors.PermissionDenied("only platform admins may choose the engine", details={"engine": "admin"})
-        await self._check_creation_rate(principal.subject)
-        context = await self._context(spec)
-        if (
-            context.name_taken
-            and not context.exists_unmanaged
-            and not policy.is_reserved(spec.name, rules=self.settings.policy)
-        ):
-            # The same answer the create's own check gives when two requests race for a name.
-            raise errors.NameTaken(
-                f"namespace {spec.name!r} is already requested or in use",
-                details={"namespaceName": f"{spec.name} is already requested or in use"},
-            )
-        found = policy.evaluate(spec, rules=self.settings.policy, context=context)
-        if found:
-            for field in found:
-                metrics.POLICY_VIOLATIONS.labels(field).inc()
-            raise errors.PolicyViolation(f"the request breaks {len(found)} platform rule(s)", details=found)
+        idempotency_key = key
+        spec = await self._validated(body, caller, engine=engine)
         now = datetime.now(UTC)
         approval = policy.needs_approval(spec, rules=self.settings.policy)
         status = S.PENDING_APPROVAL if approval else S.PROVISIONING
@@ -226,29 +203,72 @@ class RequestService:
         message = (
             f"requested by {principal.subject}; {'waiting for approval' if approval else 'queued for provisioning'}"
         )
-        rendered: list[Mapping[str, Any]] = []
-
-        def once(record: records.RequestRecord) -> Mapping[str, Any]:
-            """The answer is rendered once: the stored replay and the first reply are identical."""
-            if not rendered:
-                rendered.append(respond(record))
-            return rendered[0]
-
+        response = respond(new)
+        claim = (
+            records.IdempotencyClaim(
+                owner=principal.subject, key=idempotency_key, body_hash=digest, status_code=202, response=response
+            )
+            if idempotency_key
+            else None
+        )
         record = await self.repo.create_request(
             new,
             event=records.NewEvent(kind="status", message=message),
             audit=caller.audit("namespace.request", spec.name, after=spec.to_api()),
             idempotency=claim,
-            response=once,
         )
         await self._announce(record)
-        return Submitted(record=record, response=once(record))
+        # Rendered once, before the write: the stored replay and the first reply are identical.
+        return Submitted(record=record, response=response)
+
+    async def _validated(
+        self, body: Mapping[str, Any], caller: Caller, *, engine: str | None
+    ) -> requests.NamespaceSpec:
+        """The spec, or one error naming every bad field: shape and policy problems together.
+
+        400 when any field is malformed (its details include the policy problems of the sound
+        fields), 422 when the request is well formed but breaks policy. Who may ask comes first:
+        a caller outside the team learns nothing about that team's namespaces or budget.
+        """
+        principal = caller.principal
+        parsed = requests.parse(body)
+        team = parsed.draft.team
+        if team is not None and not principal.can_create(team):
+            if parsed.problems:
+                raise _malformed(parsed.problems)
+            metrics.AUTHZ_DENIALS.labels("create").inc()
+            raise errors.PermissionDenied(
+                f"you are not a member of team {team}", details={"team": "you may only request for your teams"}
+            )
+        if not parsed.problems:
+            if engine is not None and engine != self.settings.engine and not principal.is_platform_admin:
+                raise errors.PermissionDenied("only platform admins may choose the engine", details={"engine": "admin"})
+            await self._check_creation_rate(principal.subject)
+        context = await self._context(parsed.draft)
+        if not parsed.problems and context.name_taken and not context.exists_unmanaged:
+            # The same answer the create's own check gives when two requests race for a name.
+            name = parsed.draft.name
+            if name is not None and not policy.is_reserved(name, rules=self.settings.policy):
+                raise errors.NameTaken(
+                    f"namespace {name!r} is already requested or in use",
+                    details={"namespaceName": f"{name} is already requested or in use"},
+                )
+        found = policy.evaluate(parsed.draft, rules=self.settings.policy, context=context)
+        for field in found:
+            metrics.POLICY_VIOLATIONS.labels(field).inc()
+        if parsed.problems:
+            raise _malformed({**found, **parsed.problems})
+        if found:
+            raise errors.PolicyViolation(f"the request breaks {len(found)} platform rule(s)", details=found)
+        assert parsed.spec is not None
+        return parsed.spec
 
     # ---- changes -----------------------------------------------------------------------------
 
     async def update(
-        self, name: str, patch: Mapping[str, Any], caller: Caller, *, expected_version: int | None
+        self, name: str, patch: Mapping[str, Any], caller: Caller, *, expected_generation: int | None
     ) -> records.RequestRecord:
+        """Change the spec; ``expected_generation`` is the caller's ETag (status moves never make it stale)."""
         record = await self._manageable(name, caller, action="update")
         if record.status not in (S.READY, S.FAILED, S.UPDATING, S.PROVISIONING, S.PENDING_APPROVAL):
             raise errors.Conflict(f"{name} is {record.status} and cannot be changed", details={"status": record.status})
@@ -258,49 +278,50 @@ class RequestService:
         usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team, exclude_id=record.id))
         policy.enforce(spec, rules=self.settings.policy, context=policy.Context(usage=usage, is_update=True))
         now = datetime.now(UTC)
-        # A spec change bumps the generation (repository rule); every change reaches the bundle
+        # A spec change bumps the generation (a domain rule); every change reaches the bundle
         # (labels, annotations, quota), so a live namespace is re-applied and shows "updating".
-        changes: dict[str, Any] = {"spec": spec}
+        change = changes.Change(spec=spec)
         if spec.ttl_hours != old.ttl_hours or "ttl" in patch:
-            changes["expires_at"] = now + timedelta(hours=spec.ttl_hours) if spec.ttl_hours else None
-            changes["warnings_sent"] = ()
+            expires = now + timedelta(hours=spec.ttl_hours) if spec.ttl_hours else None
+            change = change.also(changes.Change(expires_at=expires, warnings_sent=()))
         if spec != old:
             if record.status in (S.READY, S.FAILED):
-                changes.update(
-                    status=S.UPDATING,
-                    status_reason="applying the change",
-                    attempts=0,
-                    next_attempt_at=now,
-                    last_error=None,
+                change = change.also(
+                    changes.Change(
+                        status=S.UPDATING,
+                        status_reason="applying the change",
+                        attempts=0,
+                        next_attempt_at=now,
+                        last_error=None,
+                    )
                 )
             elif record.status in (S.UPDATING, S.PROVISIONING):
-                changes["next_attempt_at"] = now
+                change = change.also(changes.Change(next_attempt_at=now))
         message = "changed " + ", ".join(sorted(patch))
         updated = await self.repo.update(
             record.id,
-            expected_version=expected_version,
-            changes=changes,
-            event=records.NewEvent(kind="status" if "status" in changes else "info", message=message),
+            expected_generation=expected_generation,
+            change=change,
+            event=records.NewEvent(kind="status" if change.moves_status else "info", message=message),
             audit=caller.audit("namespace.update", name, before=old.to_api(), after=spec.to_api()),
         )
         await self._announce(updated)
         return updated
 
     async def approve(
-        self, name: str, caller: Caller, *, reason: str, expected_version: int | None = None
+        self, name: str, caller: Caller, *, reason: str, expected_generation: int | None = None
     ) -> records.RequestRecord:
-        """Approve what the approver saw: with ``expected_version`` (their ETag) a later edit gets 412.
+        """Approve what the approver saw: with ``expected_generation`` (their ETag) a later edit gets 412.
 
-        Without one, a request cancelled or rejected while the approval was under way answers
-        409 "not waiting for approval", never a bare invalid transition.
+        A request cancelled or rejected while the approval was under way answers 409 "cancelled,
+        not waiting for approval", never a bare invalid transition.
         """
         return await _decided_again(
-            lambda: self._approve(name, caller, reason=reason, expected_version=expected_version),
-            retry=expected_version is None,
+            lambda: self._approve(name, caller, reason=reason, expected_generation=expected_generation)
         )
 
     async def _approve(
-        self, name: str, caller: Caller, *, reason: str, expected_version: int | None
+        self, name: str, caller: Caller, *, reason: str, expected_generation: int | None
     ) -> records.RequestRecord:
         record = await self._pending(name, caller)
         if record.requested_by == caller.principal.subject:
@@ -310,19 +331,20 @@ class RequestService:
             )
         now = datetime.now(UTC)
         spec = record.spec_obj
-        changes: dict[str, Any] = {
-            "status": S.PROVISIONING,
-            "status_reason": "approved; queued for provisioning",
-            "approved_by": caller.principal.subject,
-            "approved_at": now,
-            "next_attempt_at": now,
-        }
+        change = changes.Change(
+            status=S.PROVISIONING,
+            status_reason="approved; queued for provisioning",
+            approved_by=caller.principal.subject,
+            approved_at=now,
+            next_attempt_at=now,
+        )
         if spec.ttl_hours:
-            changes.update(expires_at=now + timedelta(hours=spec.ttl_hours), warnings_sent=())
+            change = change.also(changes.Change(expires_at=now + timedelta(hours=spec.ttl_hours), warnings_sent=()))
         updated = await self.repo.update(
             record.id,
-            expected_version=record.version if expected_version is None else expected_version,
-            changes=changes,
+            expected_generation=expected_generation,
+            expected_version=record.version,
+            change=change,
             event=records.NewEvent(kind="status", message=f"approved by {caller.principal.subject}: {reason}".strip()),
             audit=caller.audit("namespace.approve", name, detail=reason),
         )
@@ -332,19 +354,19 @@ class RequestService:
     async def reject(self, name: str, caller: Caller, *, reason: str) -> records.RequestRecord:
         if not reason.strip():
             raise errors.ValidationFailed("a rejection needs a reason", details={"reason": "is required"})
-        return await _decided_again(lambda: self._reject(name, caller, reason=reason), retry=True)
+        return await _decided_again(lambda: self._reject(name, caller, reason=reason))
 
     async def _reject(self, name: str, caller: Caller, *, reason: str) -> records.RequestRecord:
         record = await self._pending(name, caller)
         updated = await self.repo.update(
             record.id,
             expected_version=record.version,
-            changes={
-                "status": S.REJECTED,
-                "status_reason": f"rejected: {reason}",
-                "rejection_reason": reason,
-                "next_attempt_at": None,
-            },
+            change=changes.Change(
+                status=S.REJECTED,
+                status_reason=f"rejected: {reason}",
+                rejection_reason=reason,
+                next_attempt_at=None,
+            ),
             event=records.NewEvent(kind="status", message=f"rejected by {caller.principal.subject}: {reason}"),
             audit=caller.audit("namespace.reject", name, detail=reason),
         )
@@ -357,14 +379,9 @@ class RequestService:
         now = datetime.now(UTC)
         if record.status == S.FAILED:
             target = S.UPDATING if record.ready_at is not None else S.PROVISIONING
-            changes: dict[str, Any] = {
-                "status": target,
-                "status_reason": "retrying",
-                "attempts": 0,
-                "next_attempt_at": now,
-            }
+            change = changes.Change(status=target, status_reason="retrying", attempts=0, next_attempt_at=now)
         elif record.status == S.DECOMMISSIONING:
-            changes = {"attempts": 0, "next_attempt_at": now}
+            change = changes.Change(attempts=0, next_attempt_at=now)
         else:
             raise errors.Conflict(
                 f"{name} is {record.status}; only failed requests or a stuck deletion can be retried",
@@ -372,10 +389,9 @@ class RequestService:
             )
         updated = await self.repo.update(
             record.id,
-            expected_version=None,
-            changes=changes,
+            change=change,
             event=records.NewEvent(
-                kind="status" if "status" in changes else "info",
+                kind="status" if change.moves_status else "info",
                 message=f"retry requested by {caller.principal.subject}",
             ),
             audit=caller.audit("namespace.retry", name),
@@ -385,21 +401,21 @@ class RequestService:
 
     async def cancel(self, request_id: str, caller: Caller) -> records.RequestRecord:
         """Cancel a pending or provisioning request; one approved meanwhile is cancelled as provisioning."""
-        return await _decided_again(lambda: self._cancel(request_id, caller), retry=True)
+        return await _decided_again(lambda: self._cancel(request_id, caller))
 
     async def _cancel(self, request_id: str, caller: Caller) -> records.RequestRecord:
         record = await self.visible_by_id(request_id, caller)
         self._require_manage(record, caller, "cancel")
         if record.status == S.PENDING_APPROVAL:
-            changes: dict[str, Any] = {"status": S.CANCELLED, "status_reason": "cancelled", "next_attempt_at": None}
+            change = changes.Change(status=S.CANCELLED, status_reason="cancelled", next_attempt_at=None)
         elif record.status == S.PROVISIONING:
-            changes = {
-                "status": S.DECOMMISSIONING,
-                "end_state": S.CANCELLED,
-                "next_attempt_at": datetime.now(UTC),
-                "status_reason": "cancelled; removing what was created",
-                "attempts": 0,
-            }
+            change = changes.Change(
+                status=S.DECOMMISSIONING,
+                end_state=S.CANCELLED,
+                next_attempt_at=datetime.now(UTC),
+                status_reason="cancelled; removing what was created",
+                attempts=0,
+            )
         else:
             raise errors.Conflict(
                 f"request {request_id} is {record.status}; only pending or provisioning requests can be cancelled "
@@ -409,7 +425,7 @@ class RequestService:
         updated = await self.repo.update(
             record.id,
             expected_version=record.version,
-            changes=changes,
+            change=change,
             event=records.NewEvent(kind="status", message=f"cancelled by {caller.principal.subject}"),
             audit=caller.audit("namespace.cancel", record.name),
         )
@@ -439,15 +455,14 @@ class RequestService:
         grace = timedelta(seconds=self.settings.policy.decommission_grace_seconds)
         updated = await self.repo.update(
             record.id,
-            expected_version=None,
-            changes={
-                "status": S.DECOMMISSIONING,
-                "end_state": S.DELETED,
-                "attempts": 0,
-                "last_error": None,
-                "next_attempt_at": datetime.now(UTC) + grace,
-                "status_reason": "decommission requested" + (f": {reason}" if reason else ""),
-            },
+            change=changes.Change(
+                status=S.DECOMMISSIONING,
+                end_state=S.DELETED,
+                attempts=0,
+                last_error=None,
+                next_attempt_at=datetime.now(UTC) + grace,
+                status_reason="decommission requested" + (f": {reason}" if reason else ""),
+            ),
             event=records.NewEvent(kind="status", message=f"decommission requested by {caller.principal.subject}"),
             audit=caller.audit("namespace.decommission", name, detail=reason),
         )
@@ -511,8 +526,11 @@ class RequestService:
                 retry_after=max(1, window // 10),
             )
 
-    async def _context(self, spec: requests.NamespaceSpec) -> policy.Context:
-        usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team))
+    async def _context(self, spec: requests.NamespaceSpec | requests.Draft) -> policy.Context:
+        """Facts policy needs about the team and the name (those that are known)."""
+        usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team)) if spec.team else policy.TeamUsage()
+        if spec.name is None:
+            return policy.Context(usage=usage)
         taken = await self.repo.find_live_by_name(spec.name) is not None
         exists_unmanaged = False
         if self.cluster is not None and not taken:
@@ -521,7 +539,7 @@ class RequestService:
             except errors.ClusterError:
                 info = None  # best effort; the reconciler checks again before it applies anything
             if info is not None:
-                managed = info.labels.get(f"{self.settings.labels.prefix}/managed") == "true"
+                managed = ownership.Ownership.of(self.settings.labels).is_managed(info.labels)
                 exists_unmanaged = not managed
                 taken = taken or managed
         return policy.Context(usage=usage, name_taken=taken, exists_unmanaged=exists_unmanaged)
@@ -529,3 +547,9 @@ class RequestService:
     async def _announce(self, record: records.RequestRecord) -> None:
         latest = await self.repo.latest_event_id()
         await self.bus.publish(latest)
+
+
+def _malformed(problems: Mapping[str, str]) -> errors.ValidationFailed:
+    return errors.ValidationFailed(
+        f"the namespace request has {len(problems)} invalid field(s)", details=dict(problems)
+    )

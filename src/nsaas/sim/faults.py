@@ -73,6 +73,14 @@ class Faults:
         self._random = random.Random()  # noqa: S311 - fault dice, not cryptography
         self.requests: collections.Counter[str] = collections.Counter()
         self.injected: collections.Counter[str] = collections.Counter()
+        #: Write audit per object (``plural/namespace/name``): every write call, and the ones that created it.
+        self.writes: collections.Counter[str] = collections.Counter()
+        self.creations: collections.Counter[str] = collections.Counter()
+
+    def record_write(self, key: str, *, created: bool) -> None:
+        self.writes[key] += 1
+        if created:
+            self.creations[key] += 1
 
     @property
     def rules(self) -> list[Rule]:
@@ -109,4 +117,6 @@ class Faults:
             "requests": dict(self.requests),
             "faultsInjected": dict(self.injected),
             "rules": [r.to_json() for r in self._rules],
+            "writes": dict(self.writes),
+            "creations": dict(self.creations),
         }

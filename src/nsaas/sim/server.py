@@ -23,20 +23,23 @@ from typing import Any, TypeVar
 import uvicorn
 import yaml
 
-from nsaas.sim import api, app, faults, resources, store, tls
+from nsaas.sim import api, app, faults, persistence, resources, store, tls
 from nsaas.sim.controllers import base, namespaces, quotas, workflows
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 DEFAULT_TIME_SCALE = 0.05
+DEFAULT_SAVE_SECONDS = 2.0
 
 
 class Simulator:
     """An in-process Kubernetes API server.
 
     ``time_scale`` multiplies every duration the simulated controllers wait for (Argo retry
-    backoff): the default 0.05 turns a 1 s backoff into 50 ms so tests stay fast.
+    backoff): the default 0.05 turns a 1 s backoff into 50 ms so tests stay fast. With
+    ``state_file`` the objects are restored from it at construction, saved to it every
+    ``save_seconds`` while they change, and once more on :meth:`stop` (:mod:`nsaas.sim.persistence`).
     """
 
     def __init__(
@@ -45,6 +48,8 @@ class Simulator:
         token: str | None = None,
         event_window: int = store.DEFAULT_EVENT_WINDOW,
         time_scale: float = DEFAULT_TIME_SCALE,
+        state_file: pathlib.Path | None = None,
+        save_seconds: float = DEFAULT_SAVE_SECONDS,
     ) -> None:
         self.token = token or secrets.token_urlsafe(32)
         self.registry = resources.Registry()
@@ -69,7 +74,11 @@ class Simulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._url = ""
         self._tls: tls.Material | None = None
-        self._seed()
+        self.state_file = state_file
+        self._save_seconds = save_seconds
+        self._saver: asyncio.Task[None] | None = None
+        if state_file is None or not persistence.restore(self.api, state_file):
+            self._seed()
 
     def _seed(self) -> None:
         for name in SYSTEM_NAMESPACES:
@@ -119,11 +128,28 @@ class Simulator:
         self._url = f"https://{host}:{sock.getsockname()[1]}"
         for controller in self._controllers:
             controller.start()
+        if self.state_file is not None:
+            self._saver = asyncio.create_task(self._save_periodically(self.state_file))
+
+    async def _save_periodically(self, path: pathlib.Path) -> None:
+        saved = -1
+        while True:
+            await asyncio.sleep(self._save_seconds)
+            if self.store.resource_version != saved:
+                saved = self.store.resource_version
+                persistence.save(self.api, path)
 
     async def stop(self) -> None:
         """End watches, stop the controllers and the server; no task or socket is left behind."""
+        if self._saver is not None:
+            self._saver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._saver
+            self._saver = None
         for controller in self._controllers:
             await controller.stop()
+        if self.state_file is not None:
+            persistence.save(self.api, self.state_file)
         self.store.close_watchers()
         if self._server is not None and self._serving is not None:
             self._server.should_exit = True

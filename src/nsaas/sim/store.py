@@ -113,6 +113,19 @@ class Store:
             listener(event)
         return obj
 
+    def dump(self) -> dict[str, Any]:
+        """Every stored object by type, and the resourceVersion counter (see :mod:`nsaas.sim.persistence`)."""
+        objects = {key: list(bucket.values()) for key, bucket in self._objects.items() if bucket}
+        return {"resourceVersion": self._rv, "objects": objects}
+
+    def load(self, rt: resources.ResourceType, objs: list[Obj], *, resource_version: int) -> None:
+        """Put objects back as they were stored, without events; older watch versions become 410 Gone."""
+        for obj in objs:
+            meta = obj["metadata"]
+            self._objects[rt.key][(meta.get("namespace", ""), meta["name"])] = obj
+        self._rv = max(self._rv, resource_version)
+        self._compacted = self._rv
+
     def drop_type(self, rt: resources.ResourceType) -> list[Obj]:
         """Forget every object of a type (its CRD went away); returns what was dropped."""
         return list(self._objects.pop(rt.key, {}).values())

@@ -25,9 +25,16 @@ ROUTERS = (access, dashboard, namespaces, request_form, catalog, approvals, anal
 
 
 def create_app(
-    settings: config.Settings, *, api_url: str | None = None, http_client: httpx.AsyncClient | None = None
+    settings: config.Settings,
+    *,
+    api_url: str | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    persona_tokens: state.PersonaTokens | None = None,
 ) -> FastAPI:
-    """Build the UI. With ``http_client`` the caller owns the client (tests, ``nsaas dev``)."""
+    """Build the UI. With ``http_client`` the caller owns the client (tests, ``nsaas dev``).
+
+    ``persona_tokens`` signs dev personas in (dev mode); the UI never touches a signing key itself.
+    """
     settings.check_production(needs=("session_secret", "ui_client_secret"))
     secret = settings.ui.session_secret.get_secret_value() or secrets.token_urlsafe(48)
     https = settings.ui.public_url.startswith("https://")
@@ -42,6 +49,7 @@ def create_app(
             store=store,
             templates=state.templates(),
             oidc=None if settings.dev_mode else oidc.OidcClient(settings=settings, http=client),
+            persona_tokens=persona_tokens,
         )
         try:
             yield

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from nsaas.adapters.auth import dev
 from nsaas.domain import errors, identity
 from nsaas.ui import platform_api, sessions, state
 
@@ -93,7 +92,7 @@ async def load_identity(api: platform_api.PlatformApi, *, persona: str | None = 
 
 
 def _persona_identity(persona: str) -> sessions.Identity:
-    found = dev.PERSONAS[persona]
+    found = identity.PERSONAS[persona]
     roles = frozenset(found.roles)
     return sessions.Identity(
         subject=f"dev:{found.name}",
@@ -108,13 +107,14 @@ def _persona_identity(persona: str) -> sessions.Identity:
 
 
 def persona_token(ui: state.UiState, persona: str) -> tuple[str, float]:
-    """A dev persona token and its expiry; only reachable in dev mode (the signer refuses otherwise)."""
-    token = dev.DevSigner.load_or_create(ui.settings).token_for(persona, ttl_seconds=dev.DEFAULT_TTL_SECONDS)
-    return token, time.time() + dev.DEFAULT_TTL_SECONDS
+    """A dev persona token and its expiry; only in dev mode, where the composition root gives a minter."""
+    if ui.persona_tokens is None:
+        raise errors.AuthenticationFailed("persona sign-in exists only in dev mode")
+    return ui.persona_tokens(persona)
 
 
-def personas() -> list[dev.Persona]:
-    return list(dev.PERSONAS.values())
+def personas() -> list[identity.Persona]:
+    return list(identity.PERSONAS.values())
 
 
 def team_of(role: str) -> str | None:

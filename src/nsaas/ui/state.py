@@ -6,6 +6,7 @@ user's token is in their server-side session and is attached per API call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from starlette.requests import HTTPConnection
 from nsaas import config
 from nsaas.ui import filters, oidc, sessions
 
+PersonaTokens = Callable[[str], tuple[str, float]]
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
@@ -28,6 +30,8 @@ class UiState:
     store: sessions.MemoryStore
     templates: Jinja2Templates
     oidc: oidc.OidcClient | None
+    #: Dev mode: persona name -> (token, expiry); given by whoever builds the app (it owns the key).
+    persona_tokens: PersonaTokens | None = None
 
     @property
     def dev_mode(self) -> bool:

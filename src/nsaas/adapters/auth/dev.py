@@ -20,8 +20,8 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,29 +41,9 @@ DEFAULT_TTL_SECONDS = 12 * 3600
 _SECRET_LABEL = b"nsaas dev platform-token secret v1"
 
 
-@dataclass(frozen=True, slots=True)
-class Persona:
-    name: str
-    display_name: str
-    roles: frozenset[str]
-
-
-def _persona(name: str, display_name: str, *roles: str) -> Persona:
-    return Persona(name=name, display_name=display_name, roles=identity.parse_roles(roles))
-
-
-PERSONAS: Mapping[str, Persona] = {
-    persona.name: persona
-    for persona in (
-        _persona("platform-admin", "Pat Platform-Admin", identity.PLATFORM_ADMIN),
-        _persona("team-a-admin", "Alex Team-A-Admin", "team:team-a:admin"),
-        _persona("team-a-developer", "Ada Team-A-Developer", "team:team-a:developer"),
-        _persona("team-b-admin", "Bo Team-B-Admin", "team:team-b:admin"),
-        _persona("team-b-developer", "Bea Team-B-Developer", "team:team-b:developer"),
-        _persona("viewer", "Vic Viewer", identity.PLATFORM_VIEWER),
-        _persona("security-admin", "Sam Security-Admin", identity.SECURITY_ADMIN),
-    )
-}
+#: The personas are identity data (:mod:`nsaas.domain.identity`); the names stay here for callers.
+Persona = identity.Persona
+PERSONAS = identity.PERSONAS
 
 
 def require_dev_mode(settings: config.Settings) -> None:
@@ -144,6 +124,16 @@ class DevSigner:
             serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
         return hmac.new(material, _SECRET_LABEL, hashlib.sha256).hexdigest()
+
+
+def persona_tokens(settings: config.Settings) -> Callable[[str], tuple[str, float]]:
+    """What the UI signs personas in with: persona name -> (token, expiry as a UNIX time)."""
+    signer = DevSigner.load_or_create(settings)
+
+    def mint(persona: str) -> tuple[str, float]:
+        return signer.token_for(persona, ttl_seconds=DEFAULT_TTL_SECONDS), time.time() + DEFAULT_TTL_SECONDS
+
+    return mint
 
 
 def platform_secret(settings: config.Settings) -> str:

@@ -17,14 +17,13 @@ from typing import Any
 from sqlalchemy import exc, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from nsaas.adapters.db import analytics, idempotency, journal, mutations, requests_sql, rows, tables
+from nsaas.adapters.db import analytics, idempotency, journal, requests_sql, rows, tables
 from nsaas.adapters.db.database import Database
-from nsaas.domain import errors, lifecycle, records
+from nsaas.domain import changes, errors, lifecycle, records
 
 R = tables.namespace_requests
 E = tables.status_events
 Clock = Callable[[], datetime]
-ResponseRenderer = Callable[[records.RequestRecord], Mapping[str, Any]]
 
 
 def utcnow() -> datetime:
@@ -48,7 +47,6 @@ class Repository:
         event: records.NewEvent,
         audit: records.NewAudit,
         idempotency: records.IdempotencyClaim | None = None,
-        response: ResponseRenderer | None = None,
     ) -> records.RequestRecord:
         """Store a new request with its first event and audit record (and idempotency entry).
 
@@ -66,8 +64,7 @@ class Repository:
                 await journal.insert_event(conn, request=record, event=event, now=now)
                 await journal.insert_audit(conn, entry=audit, now=now)
                 if idempotency is not None:
-                    body = response(record) if response is not None else {"requestId": record.id}
-                    await self._put_key(conn, claim=idempotency, response=body, now=now)
+                    await self._put_key(conn, claim=idempotency, now=now)
         except exc.IntegrityError as error:
             raise _create_conflict(new.spec.name, error) from error
         return record
@@ -76,26 +73,27 @@ class Repository:
         self,
         request_id: str,
         *,
-        expected_version: int | None,
-        changes: Mapping[str, Any],
+        change: changes.Change,
+        expected_version: int | None = None,
+        expected_generation: int | None = None,
         event: records.NewEvent | None = None,
         audit: records.NewAudit | None = None,
         lease_owner: str | None = None,
     ) -> records.RequestRecord:
-        """Apply ``changes`` (field name -> new value) in one transaction.
+        """Apply ``change`` in one transaction (the rules are :meth:`changes.Change.apply`'s).
 
-        ``expected_version`` (the client's ETag) must match or :class:`errors.PreconditionFailed`
-        is raised; None skips the check. A status change must be a legal lifecycle transition
-        (:class:`errors.InvalidTransition`) and always records a status event. When
-        ``lease_owner`` is given the write only happens while that worker holds the lease.
+        ``expected_generation`` (the client's ETag) or ``expected_version`` (what a worker read)
+        must match or :class:`errors.PreconditionFailed` is raised; None skips the check. A
+        status change must be a legal lifecycle transition (:class:`errors.InvalidTransition`)
+        and always records a status event. When ``lease_owner`` is given the write only happens
+        while that worker holds the lease.
         """
         return await self._write(
             request_id,
-            expected_version=expected_version,
-            changes=changes,
+            change=change,
+            expected=_Expected(version=expected_version, generation=expected_generation, lease_owner=lease_owner),
             event=event,
             audit=audit,
-            lease_owner=lease_owner,
             release=False,
         )
 
@@ -104,7 +102,7 @@ class Repository:
         request_id: str,
         *,
         worker: str,
-        changes: Mapping[str, Any] | None = None,
+        change: changes.Change | None = None,
         event: records.NewEvent | None = None,
         audit: records.NewAudit | None = None,
         expected_version: int | None = None,
@@ -118,11 +116,10 @@ class Repository:
         """
         return await self._write(
             request_id,
-            expected_version=expected_version,
-            changes=changes or {},
+            change=change or changes.Change(),
+            expected=_Expected(version=expected_version, lease_owner=worker),
             event=event,
             audit=audit,
-            lease_owner=worker,
             release=True,
         )
 
@@ -130,26 +127,26 @@ class Repository:
         self,
         request_id: str,
         *,
-        expected_version: int | None,
-        changes: Mapping[str, Any],
+        change: changes.Change,
+        expected: _Expected,
         event: records.NewEvent | None,
         audit: records.NewAudit | None,
-        lease_owner: str | None,
         release: bool,
     ) -> records.RequestRecord:
         now = self._clock()
         async with self.database.write() as conn:
             current = await requests_sql.load(conn, request_id, lock=True)
-            _check_preconditions(current, expected_version=expected_version, lease_owner=lease_owner)
-            values = mutations.column_values(current, changes, now=now)
+            expected.check(current)
+            wanted = change.apply(current, now=now)
             if release:
-                values.update(lease_owner=None, lease_expires_at=None)
+                wanted = dataclasses.replace(wanted, lease_owner=None, lease_expires_at=None)
+            values = rows.changed_values(current, wanted)
             query = update(R).where(R.c.id == request_id, R.c.version == current.version).values(values)
             row = (await conn.execute(query.returning(*R.c))).mappings().one_or_none()
             if row is None:
                 raise _stale(request_id, expected=current.version)
             record = rows.request(row)
-            await self._journal(conn, before=current, after=record, changes=changes, event=event, audit=audit, now=now)
+            await self._journal(conn, before=current, after=record, change=change, event=event, audit=audit, now=now)
         return record
 
     async def _journal(
@@ -158,7 +155,7 @@ class Repository:
         *,
         before: records.RequestRecord,
         after: records.RequestRecord,
-        changes: Mapping[str, Any],
+        change: changes.Change,
         event: records.NewEvent | None,
         audit: records.NewAudit | None,
         now: datetime,
@@ -171,7 +168,7 @@ class Repository:
             await journal.insert_event(conn, request=after, event=event, now=now)
         if audit is not None:
             if audit.before is None and audit.after is None:
-                old, new = mutations.audit_diff(before, changes)
+                old, new = change.audit_diff(before)
                 audit = dataclasses.replace(audit, before=old, after=new)
             await journal.insert_audit(conn, entry=audit, now=now)
 
@@ -244,9 +241,7 @@ class Repository:
     async def extend_lease(self, request_id: str, *, worker: str, lease_seconds: float) -> records.RequestRecord:
         """Keep a lease alive during long work; :class:`errors.Conflict` if it was lost."""
         expires = self._clock() + timedelta(seconds=lease_seconds)
-        return await self.update(
-            request_id, expected_version=None, changes={"lease_expires_at": expires}, lease_owner=worker
-        )
+        return await self.update(request_id, change=changes.Change(lease_expires_at=expires), lease_owner=worker)
 
     async def due_count(self, now: datetime) -> int:
         """Requests due and not leased: the reconciler's backlog."""
@@ -373,10 +368,12 @@ class Repository:
         self, owner: str, key: str, *, body_hash: str, status_code: int, response: Mapping[str, Any]
     ) -> records.IdempotencyRecord:
         """Store a response under a key; :class:`errors.Conflict` if a live entry exists."""
-        claim = records.IdempotencyClaim(owner=owner, key=key, body_hash=body_hash, status_code=status_code)
+        claim = records.IdempotencyClaim(
+            owner=owner, key=key, body_hash=body_hash, status_code=status_code, response=response
+        )
         try:
             async with self.database.write() as conn:
-                return await self._put_key(conn, claim=claim, response=response, now=self._clock())
+                return await self._put_key(conn, claim=claim, now=self._clock())
         except exc.IntegrityError as error:
             raise _key_taken(key) from error
 
@@ -402,7 +399,6 @@ class Repository:
         conn: AsyncConnection,
         *,
         claim: records.IdempotencyClaim,
-        response: Mapping[str, Any],
         now: datetime,
     ) -> records.IdempotencyRecord:
         return await idempotency.put(
@@ -411,7 +407,7 @@ class Repository:
             key=claim.key,
             body_hash=claim.body_hash,
             status_code=claim.status_code,
-            response=response,
+            response=claim.response,
             now=now,
             fresh_after=now - self._idempotency_ttl,
         )
@@ -454,16 +450,28 @@ class Repository:
             return await analytics.allocation(conn, teams=teams, statuses=live)
 
 
-def _check_preconditions(
-    current: records.RequestRecord, *, expected_version: int | None, lease_owner: str | None
-) -> None:
-    if lease_owner is not None and current.lease_owner != lease_owner:
-        raise errors.Conflict(
-            f"worker {lease_owner} no longer holds the lease on request {current.id}",
-            details={"lease_owner": current.lease_owner or "none"},
-        )
-    if expected_version is not None and current.version != expected_version:
-        raise _stale(current.id, expected=expected_version, actual=current.version)
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Expected:
+    """What a write expects of the stored request: a version, a generation (ETag), a lease holder."""
+
+    version: int | None = None
+    generation: int | None = None
+    lease_owner: str | None = None
+
+    def check(self, current: records.RequestRecord) -> None:
+        if self.lease_owner is not None and current.lease_owner != self.lease_owner:
+            raise errors.Conflict(
+                f"worker {self.lease_owner} no longer holds the lease on request {current.id}",
+                details={"lease_owner": current.lease_owner or "none"},
+            )
+        if self.version is not None and current.version != self.version:
+            raise _stale(current.id, expected=self.version, actual=current.version)
+        if self.generation is not None and current.generation != self.generation:
+            raise errors.PreconditionFailed(
+                f"request {current.id} was changed since generation {self.generation} "
+                f"(it is now at generation {current.generation}); reload it and retry",
+                details={"If-Match": f"expected generation {self.generation}"},
+            )
 
 
 def _stale(request_id: str, *, expected: int, actual: int | None = None) -> errors.PreconditionFailed:

@@ -21,6 +21,26 @@ def request(row: RowMapping) -> records.RequestRecord:
     return records.RequestRecord(**values)
 
 
+def changed_values(before: records.RequestRecord, after: records.RequestRecord) -> dict[str, Any]:
+    """Column values of every field that differs between two states of one request."""
+    values: dict[str, Any] = {}
+    for name in records.RequestRecord.__dataclass_fields__:
+        value = getattr(after, name)
+        if value != getattr(before, name):
+            values[name] = _column(value)
+    return values
+
+
+def _column(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
+
+
 def event(row: RowMapping) -> records.EventRecord:
     values = dict(row)
     values["status"] = lifecycle.Status(values["status"])

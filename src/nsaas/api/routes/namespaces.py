@@ -35,7 +35,8 @@ def _object(body: Any, name: str = "body") -> dict[str, Any]:
 
 
 def _etag(record: records.RequestRecord) -> str:
-    return f'"{record.version}"'
+    """The user-editable state only (like Kubernetes' ``generation``): status moves never change it."""
+    return f'"{record.generation}"'
 
 
 def _if_match(value: str | None) -> int | None:
@@ -77,11 +78,11 @@ async def submit(
     """Submit a request and answer 202; a replayed Idempotency-Key gets the stored answer."""
     estimate = await rt.estimated_seconds()
 
-    def accepted(record: records.RequestRecord) -> dict[str, Any]:
+    def accepted(record: records.NewRequest) -> dict[str, Any]:
         url = f"/api/platform/namespaces/request/{record.id}/status"
         data = {
             "requestId": record.id,
-            "namespaceName": record.name,
+            "namespaceName": record.spec.name,
             "status": str(record.status),
             "statusUrl": url,
             "estimatedSeconds": estimate,
@@ -232,7 +233,7 @@ async def change_namespace(
     if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None,
 ) -> dict[str, Any]:
     """Change tier, features, TTL (extend) or description; send If-Match with the ETag you read."""
-    record = await rt.requests.update(name, _object(body), who, expected_version=_if_match(if_match))
+    record = await rt.requests.update(name, _object(body), who, expected_generation=_if_match(if_match))
     response.headers["ETag"] = _etag(record)
     return schemas.ok(schemas.summary(record))
 
@@ -257,7 +258,7 @@ async def approve(
 ) -> dict[str, Any]:
     """Approve a pending request; send If-Match with the ETag you reviewed to approve exactly that."""
     record = await rt.requests.approve(
-        name, who, reason=body.reason if body else "", expected_version=_if_match(if_match)
+        name, who, reason=body.reason if body else "", expected_generation=_if_match(if_match)
     )
     return schemas.ok(schemas.summary(record))
 

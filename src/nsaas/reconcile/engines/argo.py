@@ -1,15 +1,8 @@
-"""Provisioning engines: how a rendered bundle reaches the cluster, and how a namespace goes away.
+"""The ``argo`` engine: Argo Workflows created through the Kubernetes API.
 
-Both engines are driven by the level-triggered reconciler and must be safe to call again after
-a crash at any point:
-
-* ``direct``: server-side apply of the bundle with label-scoped prune, by the platform itself.
-* ``argo``: a Workflow created from the ``nsaas-provision-namespace`` / ``-decommission-``
-  WorkflowTemplates through the Kubernetes API. Workflow names are deterministic per request,
-  generation and attempt, so a resubmit after a crash hits 409 and reuses the workflow already
-  running. Its nodes become steps on the request's timeline.
-
-An engine reports :class:`Progress`; it never writes to the database itself.
+A Workflow is created from the ``nsaas-provision-namespace`` / ``-decommission-`` WorkflowTemplate.
+Workflow names are deterministic per request, generation and attempt, so a resubmit after a crash
+hits 409 and reuses the workflow already running. Its nodes become steps on the request's timeline.
 """
 
 from __future__ import annotations
@@ -17,99 +10,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from nsaas import config, metrics
-from nsaas.bundle import model
-from nsaas.domain import errors, records
+from nsaas.bundle import model, ownership
+from nsaas.domain import records
+from nsaas.reconcile.engines import Progress, Step
 from nsaas.services import ports
-
-Outcome = Literal["done", "waiting", "failed"]
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One step for the timeline: a workflow node or a phase of a direct apply."""
-
-    name: str
-    phase: str
-    message: str = ""
-    data: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    outcome: Outcome
-    message: str = ""
-    steps: tuple[Step, ...] = ()
-    #: A failure that another attempt cannot fix (e.g. the namespace belongs to someone else).
-    permanent: bool = False
-    workflow: str | None = None
-    #: The platform itself just server-side applied every object successfully (with force), so
-    #: each holds the platform's values: only the namespace phase is left to verify.
-    applied: bool = False
-
-    @classmethod
-    def done(cls, message: str = "", *steps: Step, workflow: str | None = None, applied: bool = False) -> Progress:
-        return cls("done", message, steps, workflow=workflow, applied=applied)
-
-    @classmethod
-    def waiting(cls, message: str = "", *steps: Step, workflow: str | None = None) -> Progress:
-        return cls("waiting", message, steps, workflow=workflow)
-
-    @classmethod
-    def failed(cls, message: str, *steps: Step, permanent: bool = False, workflow: str | None = None) -> Progress:
-        return cls("failed", message, steps, permanent=permanent, workflow=workflow)
-
-
-class DirectEngine:
-    name = "direct"
-
-    def __init__(self, *, settings: config.Settings, cluster: ports.Cluster) -> None:
-        self.settings = settings
-        self.cluster = cluster
-
-    async def provision(self, *, record: records.RequestRecord, bundle: model.Bundle) -> Progress:
-        # Generation 1 has only ever had this one bundle, so nothing of it can be stale: the
-        # label-scoped prune (a list per kind) is needed only once the desired spec has changed.
-        result = await self.cluster.apply(bundle=bundle, prune=record.generation > 1)
-        step = Step(
-            "apply",
-            "Succeeded" if result.ok else "Failed",
-            f"applied {len(result.applied)} object(s), pruned {len(result.pruned)}",
-            {"applied": list(result.applied), "pruned": list(result.pruned), "failed": dict(result.failed)},
-        )
-        if not result.ok:
-            problems = "; ".join(f"{k}: {v}" for k, v in sorted(result.failed.items())) or "objects were skipped"
-            return Progress.failed(f"apply failed: {problems}", step)
-        return Progress.done(step.message, step, applied=True)
-
-    async def decommission(self, *, record: records.RequestRecord, bundle: model.Bundle) -> Progress:
-        labels = self.settings.labels
-        deleted = await self.cluster.delete_by_selector(bundle=bundle)
-        started = await self.cluster.delete_namespace(
-            name=record.name,
-            request_id=record.id,
-            managed_label=(f"{labels.prefix}/managed", "true"),
-            request_id_label=f"{labels.prefix}/request-id",
-        )
-        step = Step(
-            "delete",
-            "Running" if started else "Pending",
-            f"deleting namespace {record.name}",
-            {"deletedOutside": list(deleted)},
-        )
-        return Progress.waiting(step.message, step)
 
 
 class ArgoEngine:
     """Provision and decommission through Argo Workflows created via the Kubernetes API."""
 
-    name = "argo"
+    name: Literal["argo"] = "argo"
 
     def __init__(self, *, settings: config.Settings, cluster: ports.Cluster) -> None:
-        self.settings = settings
+        self.engines = settings.engines
+        self.ownership = ownership.Ownership.of(settings.labels)
         self.cluster = cluster
         #: Workflows whose final phase was counted (a finished workflow is read again while waiting).
         self._counted: set[str] = set()
@@ -132,7 +49,7 @@ class ArgoEngine:
         self, *, request_id: str, generation: int, attempt: int, bundle: model.Bundle, operation: str
     ) -> dict[str, Any]:
         """The Workflow object for one attempt (pure: golden-testable)."""
-        engines = self.settings.engines
+        engines = self.engines
         template = engines.provision_template if operation == "provision" else engines.decommission_template
         namespace_manifest = next(m for m in bundle.manifests if m["kind"] == "Namespace")
         others = [m for m in bundle.manifests if m["kind"] != "Namespace"]
@@ -143,7 +60,6 @@ class ArgoEngine:
             "namespace-manifest": json.dumps(namespace_manifest, sort_keys=True),
             "manifests": json.dumps(others, sort_keys=True),
         }
-        prefix = self.settings.labels.prefix
         return {
             "apiVersion": "argoproj.io/v1alpha1",
             "kind": "Workflow",
@@ -154,8 +70,8 @@ class ArgoEngine:
                 "namespace": engines.argo_namespace,
                 "labels": {
                     **bundle.selector,
-                    f"{prefix}/operation": operation,
-                    f"{prefix}/generation": str(generation),
+                    self.ownership.key("operation"): operation,
+                    self.ownership.key("generation"): str(generation),
                 },
             },
             "spec": {
@@ -239,12 +155,3 @@ def _first_failure(steps: Sequence[Step]) -> str | None:
         if step.phase in ("Failed", "Error") and step.message:
             return f"{step.name}: {step.message}"
     return None
-
-
-def for_record(
-    record: records.RequestRecord, engines: Mapping[str, DirectEngine | ArgoEngine]
-) -> DirectEngine | ArgoEngine:
-    try:
-        return engines[record.engine]
-    except KeyError:
-        raise errors.ConfigurationError(f"unknown engine {record.engine!r}") from None

@@ -15,7 +15,8 @@ from typing import Any
 from nsaas import config
 from nsaas.bundle import model, render
 from nsaas.domain import errors, requests
-from nsaas.services import engines, ports
+from nsaas.reconcile.engines import argo
+from nsaas.services import ports
 
 
 class SelfTest:
@@ -68,7 +69,7 @@ class SelfTest:
                     require_value=True,
                 )
             )
-        engine = engines.ArgoEngine(settings=self.settings, cluster=self.cluster)
+        engine = argo.ArgoEngine(settings=self.settings, cluster=self.cluster)
         workflow = engine.workflow(
             request_id=bundle.request_id, generation=1, attempt=0, bundle=bundle, operation="provision"
         )

@@ -1,0 +1,69 @@
+"""What dev mode, the tests and the benchmarks share to stand up a cluster that looks installed.
+
+``nsaas dev``, the test fixtures and ``bench/`` all start the embedded simulator (or point at a
+cluster) and then make it look like one the deploy stack installed: the platform's own namespaces
+and the Argo WorkflowTemplates of ``deploy/argo``. That bootstrap lives here, once, instead of in
+a command module the tests would have to import. Production code never imports this module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nsaas import config
+from nsaas.services import ports
+from nsaas.sim import server as sim_server
+
+#: Where ``nsaas dev`` keeps the embedded cluster's objects between runs (under ``NSAAS_DATA_DIR``).
+CLUSTER_STATE_FILE = "cluster-state.json"
+
+#: In a checkout the templates are read from ``deploy/``; an installed wheel ships a copy in the package.
+TEMPLATE_DIRS = (
+    Path(__file__).resolve().parents[2] / "deploy" / "argo" / "workflowtemplates",
+    Path(__file__).resolve().parent / "workflowtemplates",
+)
+
+
+def workflow_templates() -> list[dict[str, Any]]:
+    """The platform's WorkflowTemplates (from the repository, or as shipped in the package)."""
+    for folder in TEMPLATE_DIRS:
+        if folder.is_dir():
+            docs: list[dict[str, Any]] = []
+            for path in sorted(folder.glob("*.yaml")):
+                docs.extend(
+                    d for d in yaml.safe_load_all(path.read_text()) if d and d.get("kind") == "WorkflowTemplate"
+                )
+            return docs
+    return []
+
+
+def platform_namespaces(settings: config.Settings) -> list[str]:
+    """Namespaces the platform's own components live in on a real cluster (Argo, Velero, monitoring ...)."""
+    bundle = settings.bundle
+    names = [
+        settings.engines.argo_namespace,
+        bundle.velero_namespace,
+        bundle.monitoring_namespace,
+        bundle.ingress_namespace,
+        "istio-system",
+        "platform-system",
+    ]
+    return list(dict.fromkeys(names))
+
+
+async def bootstrap_cluster(cluster: ports.Cluster, settings: config.Settings) -> None:
+    """Make an empty cluster look like one the deploy stack installed: namespaces and templates."""
+    namespace = settings.engines.argo_namespace
+    for name in platform_namespaces(settings):
+        await cluster.apply_object(manifest={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    for template in workflow_templates():
+        template["metadata"]["namespace"] = namespace
+        await cluster.apply_object(manifest=template)
+
+
+def persistent_simulator(data_dir: Path) -> sim_server.Simulator:
+    """The embedded cluster of ``nsaas dev``: its objects survive a restart, like a real cluster's."""
+    return sim_server.Simulator(state_file=data_dir / CLUSTER_STATE_FILE)

@@ -1,0 +1,158 @@
+"""The reconciler's rules, run against in-memory fakes: no database, no cluster, no sleeping."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from nsaas import config
+from nsaas.domain import lifecycle
+from nsaas.reconcile import loop
+from nsaas.services import requests
+from tests.services import fakes
+from tests.services.conftest import DEVELOPER
+
+S = lifecycle.Status
+
+
+def body(name: str = "team-a-shop", **overrides: object) -> dict[str, object]:
+    return {
+        "namespaceName": name,
+        "team": "team-a",
+        "environment": "development",
+        "resourceTier": "small",
+        "networkPolicy": "isolated",
+        **overrides,
+    }
+
+
+def accepted(new: object) -> dict[str, object]:
+    return {"accepted": True}
+
+
+async def test_a_submitted_request_becomes_ready_in_one_tick(
+    service: requests.RequestService, reconciler: loop.Reconciler, store: fakes.Store, cluster: fakes.Cluster
+) -> None:
+    submitted = await service.submit(body(), DEVELOPER, respond=accepted)
+    assert submitted.record is not None
+    assert await reconciler.tick() == 1
+    ready = await store.get(submitted.record.id)
+    assert (ready.status, ready.observed_generation, ready.attempts) == (S.READY, 1, 0)
+    assert ready.applied_digest == cluster.namespaces["team-a-shop"].digest
+    assert [a.action for a in store.audits] == ["namespace.request", "namespace.provisioned"]
+
+
+async def test_a_status_write_does_not_move_the_generation_users_hold(
+    service: requests.RequestService, reconciler: loop.Reconciler, store: fakes.Store
+) -> None:
+    submitted = await service.submit(body(), DEVELOPER, respond=accepted)
+    assert submitted.record is not None
+    await reconciler.tick()
+    ready = await store.get(submitted.record.id)
+    assert ready.version > submitted.record.version
+    assert ready.generation == submitted.record.generation
+    changed = await service.update(
+        "team-a-shop", {"description": "x"}, DEVELOPER, expected_generation=submitted.record.generation
+    )
+    assert (changed.status, changed.generation) == (S.UPDATING, 2)
+
+
+async def test_a_namespace_of_another_owner_fails_permanently_and_is_not_touched(
+    service: requests.RequestService,
+    reconciler: loop.Reconciler,
+    store: fakes.Store,
+    cluster: fakes.Cluster,
+) -> None:
+    submitted = await service.submit(body(), DEVELOPER, respond=accepted)
+    assert submitted.record is not None
+    cluster.namespaces["team-a-shop"] = fakes.Namespace("team-a-shop", {"platform.io/managed": "true"})
+    await reconciler.tick()
+    failed = await store.get(submitted.record.id)
+    assert failed.status == S.FAILED
+    assert "belongs to another request" in failed.status_reason
+    assert "team-a-shop" in cluster.namespaces
+    assert cluster.applies == 0
+
+
+async def test_an_outage_backs_off_and_gives_up_after_max_attempts(
+    service: requests.RequestService,
+    reconciler: loop.Reconciler,
+    store: fakes.Store,
+    cluster: fakes.Cluster,
+    clock: fakes.Clock,
+    settings: config.Settings,
+) -> None:
+    submitted = await service.submit(body(), DEVELOPER, respond=accepted)
+    assert submitted.record is not None
+    cluster.down = True
+    for _ in range(settings.engines.max_attempts):
+        await reconciler.tick()
+        clock.advance(seconds=settings.engines.backoff_max_seconds)
+    failed = await store.get(submitted.record.id)
+    assert (failed.status, failed.attempts) == (S.FAILED, settings.engines.max_attempts)
+    assert failed.status_reason.startswith(f"gave up after {settings.engines.max_attempts} attempts")
+
+
+async def test_decommission_deletes_only_the_owned_namespace_and_ends_deleted(
+    service: requests.RequestService,
+    reconciler: loop.Reconciler,
+    store: fakes.Store,
+    cluster: fakes.Cluster,
+    clock: fakes.Clock,
+    settings: config.Settings,
+) -> None:
+    submitted = await service.submit(body(), DEVELOPER, respond=accepted)
+    assert submitted.record is not None
+    await reconciler.tick()
+    await service.decommission("team-a-shop", DEVELOPER)
+    clock.advance(seconds=settings.policy.decommission_grace_seconds + 1)
+    await reconciler.tick()  # starts the deletion
+    await reconciler.tick()  # sees it gone
+    clock.advance(seconds=settings.engines.poll_seconds)
+    await reconciler.tick()
+    ended = await store.get(submitted.record.id)
+    assert (ended.status, cluster.deleted) == (S.DELETED, ["team-a-shop"])
+
+
+async def test_a_namespace_reappearing_after_its_request_ended_is_swept(
+    service: requests.RequestService,
+    reconciler: loop.Reconciler,
+    store: fakes.Store,
+    cluster: fakes.Cluster,
+) -> None:
+    submitted = await service.submit(body(), DEVELOPER, respond=accepted)
+    assert submitted.record is not None
+    await service.cancel(submitted.record.id, DEVELOPER)
+    record = await store.get(submitted.record.id)
+    cluster.namespaces["team-a-shop"] = fakes.Namespace(
+        "team-a-shop", {"platform.io/managed": "true", "platform.io/request-id": record.id}
+    )
+    store.requests[record.id] = dataclasses.replace(record, status=S.CANCELLED)
+    cluster.namespaces["someone-elses"] = fakes.Namespace(
+        "someone-elses", {"platform.io/managed": "true", "platform.io/request-id": "unknown-id"}
+    )
+    assert await reconciler.housekeeping.sweep_orphans() == 1
+    assert cluster.deleted == ["team-a-shop"]
+    assert "someone-elses" in cluster.namespaces
+
+
+async def test_housekeeping_purges_expired_idempotency_keys_once_per_resync(
+    reconciler: loop.Reconciler, store: fakes.Store, clock: fakes.Clock, settings: config.Settings
+) -> None:
+    await reconciler.tick()
+    await reconciler.tick()
+    assert store.purges == 1
+    clock.advance(seconds=settings.engines.resync_seconds)
+    await reconciler.tick()
+    assert store.purges == 2
+
+
+async def test_a_ttl_that_ran_out_starts_decommissioning(
+    service: requests.RequestService, reconciler: loop.Reconciler, store: fakes.Store, clock: fakes.Clock
+) -> None:
+    submitted = await service.submit(body(ttl="1h"), DEVELOPER, respond=accepted)
+    assert submitted.record is not None
+    await reconciler.tick()
+    clock.advance(hours=2)
+    await reconciler.tick()
+    expired = await store.get(submitted.record.id)
+    assert (expired.status, expired.end_state) == (S.DECOMMISSIONING, S.EXPIRED)
