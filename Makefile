@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint types contracts ci bootstrap golden bench clean postgres browser
+.PHONY: run test lint types contracts ci bootstrap golden bench clean postgres browser chaos
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -41,6 +41,11 @@ contracts: bootstrap
 ## make ci: lint, types, import contracts and the full suite, PostgreSQL and browser tests required
 ci: bootstrap lint types contracts
 	NSAAS_REQUIRE_POSTGRES=1 NSAAS_REQUIRE_BROWSER=1 NSAAS_REQUIRE_KUBECTL=1 NSAAS_REQUIRE_PROMTOOL=1 $(BIN)/pytest -q -p no:cacheprovider
+
+## make chaos: the multi-process fault run (its own PostgreSQL, the simulator, 2 API replicas and 2 workers;
+## kills, a database stop/start and cluster faults) printing a table; fails on any loss, duplicate or orphan
+chaos: bootstrap
+	$(BIN)/python -m tests.chaos.run
 
 golden: bootstrap
 	NSAAS_REGENERATE_GOLDEN=1 $(BIN)/pytest -q tests/golden

@@ -73,14 +73,16 @@ class Faults:
         self._random = random.Random()  # noqa: S311 - fault dice, not cryptography
         self.requests: collections.Counter[str] = collections.Counter()
         self.injected: collections.Counter[str] = collections.Counter()
-        #: Write audit per object (``plural/namespace/name``): every write call, and the ones that created it.
+        #: Write audit per object: every write call a client made (``plural/namespace/name``), and
+        #: every time an object came into existence by any path, controllers and workflows included.
         self.writes: collections.Counter[str] = collections.Counter()
         self.creations: collections.Counter[str] = collections.Counter()
 
-    def record_write(self, key: str, *, created: bool) -> None:
+    def record_write(self, key: str) -> None:
         self.writes[key] += 1
-        if created:
-            self.creations[key] += 1
+
+    def record_creation(self, key: str) -> None:
+        self.creations[key] += 1
 
     @property
     def rules(self) -> list[Rule]:
