@@ -360,7 +360,12 @@ async def _faults(chaos: Chaos, client: Client, names: list[str]) -> None:
     chaos.by_name("worker1").kill()
     chaos.by_name("worker1").start()
     await _until(lambda: sum(1 for n in names if n in chaos.tally.accepted) >= len(names) // 2, "half accepted", 120)
-    ready = await _ready_names(client, names)
+    ready: list[str] = []
+    for _ in range(90):  # the outage must hit ready namespaces being changed
+        ready = await _ready_names(client, [n for n in names if n in chaos.tally.accepted])
+        if len(ready) >= 3:
+            break
+        await asyncio.sleep(2)
     log.append(f"cluster outage (every call 500) for 10 s while {min(len(ready), 5)} ready namespaces change")
     await chaos.sim_faults([{"verb": "*", "resource": "*", "error": "500", "rate": 1.0}])
     for name in ready[:5]:

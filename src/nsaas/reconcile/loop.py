@@ -189,7 +189,9 @@ class Reconciler:
             try:
                 await self.repo.extend_lease(record.id, worker=self.worker, lease_seconds=lease)
                 metrics.LEASE_EXTENSIONS.inc()
-            except errors.Conflict:
+            except errors.Conflict as exc:
+                if exc.details.get("lease_owner") == "none":
+                    return  # the step has just released it: its outcome is written
                 log.warning("lease lost during a step; stopping it", request_id=record.id)
                 metrics.RECONCILE_ERRORS.labels("lease_lost").inc()
                 step.cancel()
