@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The nsaas image: one image, three processes (`nsaas api`, `nsaas worker`, `nsaas ui`).
-# Builder: uv installs the locked dependencies and the project into /opt/venv.
+# Builder: uv installs the locked dependencies and the project (its wheel: no simulator, no dev kit) into /opt/venv.
 # Final: the venv on a slim Python, no compilers, no uv, non-root (uid 10001), and nothing written
 # outside /tmp, so it runs with readOnlyRootFilesystem and an emptyDir at /tmp.
 #

@@ -24,7 +24,7 @@ run: bootstrap
 	$(BIN)/nsaas dev
 
 ## make test: the fast tiers (unit, golden, services, api, db, sim, kube, ui, auth, engine, deploy);
-## slow (crash, generated-contract) and browser tests are left to make ci; PostgreSQL is skipped when absent
+## tests marked slow (see pyproject) and browser tests are left to make ci; PostgreSQL is skipped when absent
 test: bootstrap
 	$(BIN)/pytest -q -m "not slow and not browser"
 

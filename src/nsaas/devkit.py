@@ -20,15 +20,12 @@ from nsaas.sim import server as sim_server
 #: Where ``nsaas dev`` keeps the embedded cluster's objects between runs (under ``NSAAS_DATA_DIR``).
 CLUSTER_STATE_FILE = "cluster-state.json"
 
-#: In a checkout the templates are read from ``deploy/``; an installed wheel ships a copy in the package.
-TEMPLATE_DIRS = (
-    Path(__file__).resolve().parents[2] / "deploy" / "argo" / "workflowtemplates",
-    Path(__file__).resolve().parent / "workflowtemplates",
-)
+#: The dev kit exists only in a checkout (the wheel leaves it out), next to deploy/.
+TEMPLATE_DIRS = (Path(__file__).resolve().parents[2] / "deploy" / "argo" / "workflowtemplates",)
 
 
 def workflow_templates() -> list[dict[str, Any]]:
-    """The platform's WorkflowTemplates (from the repository, or as shipped in the package)."""
+    """The platform's WorkflowTemplates, as ``deploy/argo`` installs them."""
     for folder in TEMPLATE_DIRS:
         if folder.is_dir():
             docs: list[dict[str, Any]] = []

@@ -51,7 +51,7 @@ def api_schema(kubeconfig_path: Path, tmp_path_factory: pytest.TempPathFactory) 
         stderr=subprocess.DEVNULL,
     )
     try:
-        schema = schemathesis.openapi.from_url(f"http://127.0.0.1:{port}/api/openapi.json", wait_for_schema=60)
+        schema = schemathesis.openapi.from_url(f"http://127.0.0.1:{port}/api/openapi.json", wait_for_schema=180)
         token = dev.DevSigner.load_or_create(config.Settings(auth_mode="dev", data_dir=work)).token_for(
             "platform-admin"
         )

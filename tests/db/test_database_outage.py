@@ -107,7 +107,7 @@ async def test_an_outage_answers_503_with_retry_after_and_the_first_request_afte
 
 
 async def test_a_metrics_scrape_never_touches_the_database(outage_platform: Platform, proxy: TcpProxy) -> None:
-    await outage_platform.rt.refresh_gauges()
+    await outage_platform.rt.operations.refresh_gauges()
     await proxy.cut()
     scrape = await outage_platform.client.get("/metrics")
     assert scrape.status_code == 200

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from scripts.deploycheck import cli, findings
 
 from tests.deploy import conftest
 
+#: Each case builds the whole stack (kustomize, schemas, promtool): minutes in all, so make ci runs them.
+pytestmark = pytest.mark.slow
 PRODUCTION = ("overlays/production",)
 
 

@@ -42,7 +42,7 @@ def _stored(new: records.NewRequest, *, now: datetime) -> records.RequestRecord:
         environment=spec.environment,
         tier=spec.tier,
         network_policy=spec.network_policy,
-        spec=spec.to_api(),
+        spec=spec,
         status=new.status,
         status_reason=new.status_reason,
         end_state=None,
@@ -304,6 +304,9 @@ class Store:
     async def idempotency_purge(self) -> int:
         self.purges += 1
         return 0
+
+    async def ping(self) -> None:
+        return None
 
 
 @dataclass

@@ -223,7 +223,7 @@ def summary(record: records.RequestRecord) -> dict[str, Any]:
         "environment": record.environment,
         "tier": record.tier,
         "networkPolicy": record.network_policy,
-        "features": list(spec.get("features", [])),
+        "features": list(spec.features),
         "status": str(record.status),
         "statusReason": record.status_reason,
         "engine": record.engine,
@@ -236,8 +236,8 @@ def summary(record: records.RequestRecord) -> dict[str, Any]:
         "version": record.version,
         "generation": record.generation,
         "changePending": record.status == lifecycle.Status.READY and record.observed_generation < record.generation,
-        "description": str(spec.get("description", "")),
-        "costCenter": str(spec.get("costCenter", "")),
+        "description": spec.description,
+        "costCenter": spec.cost_center,
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from nsaas import config
 from nsaas.bundle import model, ownership
@@ -21,10 +21,20 @@ MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
+class RenderSettings(Protocol):
+    """The only settings rendering reads: bundle options and label names (``config.Settings`` has both)."""
+
+    @property
+    def bundle(self) -> config.BundleSettings: ...
+
+    @property
+    def labels(self) -> config.LabelSettings: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RenderContext:
     spec: requests.NamespaceSpec
-    settings: config.Settings
+    settings: RenderSettings
     request_id: str
     requested_by: str
 

@@ -17,7 +17,6 @@ from typing import Any
 
 import yaml
 
-from nsaas import config
 from nsaas.bundle import backup, context, guard, istio, model, monitoring, namespace, network, quota, rbac, secrets
 from nsaas.domain import requests
 
@@ -25,8 +24,9 @@ DIGEST_ANNOTATION = "bundle-digest"
 
 
 def render_bundle(
-    spec: requests.NamespaceSpec, settings: config.Settings, *, request_id: str, requested_by: str
+    spec: requests.NamespaceSpec, settings: context.RenderSettings, *, request_id: str, requested_by: str
 ) -> model.Bundle:
+    """``settings`` needs only ``bundle`` and ``labels`` (see :class:`context.RenderSettings`)."""
     ctx = context.RenderContext(spec=spec, settings=settings, request_id=request_id, requested_by=requested_by)
     manifests = _ordered(_all(ctx))
     guard.check(manifests, ctx=ctx)

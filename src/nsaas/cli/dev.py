@@ -16,10 +16,12 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from nsaas import config, devkit, logs, runtime
+from nsaas import config, logs, runtime
 from nsaas.adapters.auth import dev as dev_auth
 from nsaas.api import app as api_app
 from nsaas.api import server
+from nsaas.cli import sim as sim_command
+from nsaas.domain import records
 
 
 def register(app: typer.Typer) -> None:
@@ -33,13 +35,16 @@ def dev(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default: dev login is open)")] = "127.0.0.1",
 ) -> None:
     """Run everything: API, worker, UI, embedded cluster simulator, SQLite and dev login."""
-    if engine not in ("direct", "argo"):
-        raise typer.BadParameter("engine must be direct or argo", param_hint="--engine")
+    sim_command.require_simulator()
+    if engine not in records.ENGINE_NAMES:
+        raise typer.BadParameter(f"engine must be one of {', '.join(records.ENGINE_NAMES)}", param_hint="--engine")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(api_port=api_port, ui_port=ui_port, engine=engine, host=host))
 
 
 async def _run(*, api_port: int, ui_port: int, engine: str, host: str) -> None:
+    from nsaas import devkit  # it starts the simulator, which the wheel leaves out
+
     base = config.Settings()
     data_dir = base.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)

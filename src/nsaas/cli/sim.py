@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import pathlib
 from typing import Annotated
 
 import typer
 
-from nsaas.sim import server
+#: The wheel (and the production image) leaves the simulator out; a checkout has it (make run).
+NOT_INSTALLED = (
+    "nsaas: the Kubernetes API simulator is a development and test tool and is not installed here; "
+    "run it from a source checkout (make run), or point nsaas at a cluster with NSAAS_KUBECONFIG"
+)
+
+
+def require_simulator() -> None:
+    """Exit with a clear message (status 2) when the simulator is not installed."""
+    if importlib.util.find_spec("nsaas.sim") is None:
+        typer.echo(NOT_INSTALLED, err=True)
+        raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:
@@ -23,11 +35,14 @@ def sim(
     ] = ".nsaas/sim-kubeconfig.yaml",
 ) -> None:
     """Serve a simulated Kubernetes API on loopback and write a kubeconfig for it."""
+    require_simulator()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(port=port, kubeconfig=pathlib.Path(kubeconfig)))
 
 
 async def _serve(*, port: int, kubeconfig: pathlib.Path) -> None:
+    from nsaas.sim import server  # not in the wheel: imported only once require_simulator() passed
+
     simulator = server.Simulator()
     await simulator.start(port=port)
     try:

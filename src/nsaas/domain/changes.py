@@ -95,9 +95,8 @@ def _spec_fields(current: records.RequestRecord, spec: requests.NamespaceSpec) -
     moved = [key for key, value in fixed.items() if getattr(current, key) != value]
     if moved or spec.network_policy != current.network_policy:
         raise ValueError(f"a request's {', '.join(moved) or 'network_policy'} cannot change")
-    body = spec.to_api()
-    values: dict[str, Any] = {"spec": body, "tier": spec.tier}
-    if body != dict(current.spec):
+    values: dict[str, Any] = {"spec": spec, "tier": spec.tier}
+    if spec != current.spec:
         values["generation"] = current.generation + 1
     return values
 

@@ -40,8 +40,8 @@ class RequestRecord:
     environment: str
     tier: str
     network_policy: str
-    #: The request in the API's camelCase shape (:meth:`requests.NamespaceSpec.to_api`).
-    spec: Mapping[str, Any]
+    #: The desired spec; how it is stored is the database adapter's business.
+    spec: requests.NamespaceSpec
     status: lifecycle.Status
     status_reason: str
     #: The terminal state decommissioning ends in (deleted, expired, cancelled); None otherwise.
@@ -76,8 +76,8 @@ class RequestRecord:
 
     @property
     def spec_obj(self) -> requests.NamespaceSpec:
-        """The stored spec as a validated :class:`requests.NamespaceSpec`."""
-        return requests.parse_spec(self.spec)
+        """The spec (kept for callers written when ``spec`` was the API-shaped mapping)."""
+        return self.spec
 
     @property
     def live(self) -> bool:

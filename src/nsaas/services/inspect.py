@@ -82,5 +82,5 @@ class Inspector:
             "cost": cost.estimate(spec.tier, prices=self.settings.pricing).to_api(),
             "timeline": timeline,
             "lastError": record.last_error,
-            "rbacConfig": record.spec.get("rbacConfig"),
+            "rbacConfig": spec.to_api().get("rbacConfig"),
         }

@@ -183,7 +183,13 @@ class AnalyticsStore(Protocol):
     async def live_allocation(self, *, teams: Sequence[str] | None = None) -> list[records.Allocation]: ...
 
 
-class Repository(RequestStore, WorkQueue, EventLog, AuditLog, IdempotencyStore, AnalyticsStore, Protocol):
+class Reachable(Protocol):
+    async def ping(self) -> None:
+        """Raises when the store cannot be reached."""
+        ...
+
+
+class Repository(RequestStore, WorkQueue, EventLog, AuditLog, IdempotencyStore, AnalyticsStore, Reachable, Protocol):
     """Everything the platform stores."""
 
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nsaas import config, metrics
-from nsaas.bundle import ownership, render
+from nsaas.bundle import model, ownership, render
 from nsaas.domain import changes, cost, errors, identity, lifecycle, policy, records, requests
 from nsaas.services import ports
 
@@ -124,6 +124,54 @@ class RequestService:
         if record is None or not caller.principal.can_see(record.team):
             raise errors.NotFound(f"no request {request_id}", details={"id": "not found"})
         return record
+
+    async def status(self, request_id: str, caller: Caller) -> tuple[records.RequestRecord, list[records.EventRecord]]:
+        """A request the caller may see, with its whole timeline."""
+        record = await self.visible_by_id(request_id, caller)
+        return record, await self.repo.timeline(record.id)
+
+    async def page(
+        self,
+        caller: Caller,
+        *,
+        team: str | None = None,
+        environment: str | None = None,
+        status: str | None = None,
+        tier: str | None = None,
+        name_contains: str | None = None,
+        include_ended: bool = False,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[records.RequestRecord], int]:
+        """Requests the caller may see, newest first; live ones only unless ``include_ended`` or a status."""
+        if status is not None and status not in {s.value for s in lifecycle.Status}:
+            raise errors.ValidationFailed("unknown status", details={"status": f"one of {', '.join(lifecycle.Status)}"})
+        statuses: lifecycle.Status | list[lifecycle.Status] | None = None
+        if status is not None:
+            statuses = lifecycle.Status(status)
+        elif not include_ended:
+            statuses = sorted(lifecycle.LIVE)
+        return await self.repo.list_requests(
+            teams=self.visible_teams(caller),
+            team=team,
+            environment=environment,
+            status=statuses,
+            tier=tier,
+            name_contains=name_contains,
+            offset=offset,
+            limit=limit,
+        )
+
+    async def bundle(self, name: str, caller: Caller) -> model.Bundle:
+        """The bundle a visible request wants in the cluster."""
+        record = await self.visible(name, caller)
+        return render.render_bundle(
+            record.spec_obj, self.settings, request_id=record.id, requested_by=record.requested_by
+        )
+
+    async def cost(self, name: str, caller: Caller) -> cost.Estimate:
+        record = await self.visible(name, caller)
+        return cost.estimate(record.tier, prices=self.settings.pricing)
 
     def visible_teams(self, caller: Caller) -> list[str] | None:
         """None means every team (platform roles); otherwise the caller's teams."""

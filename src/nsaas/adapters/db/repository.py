@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exc, insert, select, update
+from sqlalchemy import exc, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from nsaas.adapters.db import analytics, idempotency, journal, requests_sql, rows, tables
@@ -171,6 +171,11 @@ class Repository:
                 old, new = change.audit_diff(before)
                 audit = dataclasses.replace(audit, before=old, after=new)
             await journal.insert_audit(conn, entry=audit, now=now)
+
+    async def ping(self) -> None:
+        """A round trip to the database (readiness); raises when it is unreachable."""
+        async with self.database.read() as conn:
+            await conn.execute(text("SELECT 1"))
 
     # -- namespace requests: reads ----------------------------------------------------------
 

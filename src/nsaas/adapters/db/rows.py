@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
-from nsaas.domain import lifecycle, records
+from nsaas.domain import lifecycle, records, requests
 
 
 def request(row: RowMapping) -> records.RequestRecord:
     values = dict(row)
+    values["spec"] = spec_from_column(values["spec"])
     values["status"] = lifecycle.Status(values["status"])
     end_state = values["end_state"]
     values["end_state"] = None if end_state is None else lifecycle.Status(end_state)
@@ -32,6 +33,8 @@ def changed_values(before: records.RequestRecord, after: records.RequestRecord) 
 
 
 def _column(value: Any) -> Any:
+    if isinstance(value, requests.NamespaceSpec):
+        return spec_column(value)
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple):
@@ -39,6 +42,35 @@ def _column(value: Any) -> Any:
     if isinstance(value, Mapping):
         return dict(value)
     return value
+
+
+def spec_column(spec: requests.NamespaceSpec) -> dict[str, Any]:
+    """The JSON stored for a spec. Its keys are the storage format (camelCase since the first
+    release): they must stay readable by :func:`spec_from_column` whatever the API becomes."""
+    stored: dict[str, Any] = {
+        "namespaceName": spec.name,
+        "team": spec.team,
+        "environment": spec.environment,
+        "resourceTier": spec.tier,
+        "networkPolicy": spec.network_policy,
+        "features": list(spec.features),
+        "description": spec.description,
+        "costCenter": spec.cost_center,
+    }
+    if spec.rbac is not None:
+        stored["rbacConfig"] = {
+            "principalId": spec.rbac.principal_id,
+            "principalType": spec.rbac.principal_type,
+            "roleDefinition": spec.rbac.role_definition,
+        }
+    if spec.ttl_hours is not None:
+        stored["ttl"] = f"{spec.ttl_hours}h"
+    return stored
+
+
+def spec_from_column(stored: Mapping[str, Any]) -> requests.NamespaceSpec:
+    """A stored spec back as the domain's (validated again: a hand-edited row must not slip through)."""
+    return requests.parse_spec(stored)
 
 
 def event(row: RowMapping) -> records.EventRecord:
@@ -67,7 +99,7 @@ def new_request_values(new: records.NewRequest, *, now: datetime) -> dict[str, A
         "environment": spec.environment,
         "tier": spec.tier,
         "network_policy": spec.network_policy,
-        "spec": spec.to_api(),
+        "spec": spec_column(spec),
         "status": new.status.value,
         "status_reason": new.status_reason,
         "end_state": None,

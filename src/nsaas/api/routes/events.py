@@ -30,11 +30,11 @@ async def _stream(
 ) -> AsyncIterator[ServerSentEvent]:
     metrics.EVENT_SUBSCRIBERS.inc()
     try:
-        async with rt.bus.subscribe() as wakeups:
+        async with rt.timeline.wakeups() as wakeups:
             last = after
             idle = 0.0
             while True:
-                batch = await rt.repo.events_after(after_id=last, request_id=request_id, teams=teams, limit=500)
+                batch = await rt.timeline.after(last, request_id=request_id, teams=teams)
                 for event in batch:
                     last = event.id
                     payload = schemas.Event.model_validate(schemas.event(event)).model_dump(mode="json")
@@ -96,7 +96,7 @@ async def all_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """Every new event of the namespaces the caller may see (from now, or from Last-Event-ID)."""
     teams = rt.requests.visible_teams(who)
-    latest = await rt.repo.latest_event_id()
+    latest = await rt.timeline.latest_id()
     # Resuming from far back replays only the newest events; older ones are on each timeline.
     start = max(_resume(last_event_id, latest), latest - rt.settings.server.sse_replay_limit)
     async for event in _stream(rt, after=start, request_id=None, teams=teams):

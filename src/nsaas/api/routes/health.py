@@ -25,7 +25,7 @@ async def live() -> dict[str, Any]:
 
 @router.get("/health/ready")
 async def ready(rt: RuntimeDep) -> JSONResponse:
-    checks = await rt.checks()
+    checks = await rt.operations.checks()
     healthy = all(c["ok"] for c in checks.values())
     return JSONResponse(
         {"status": "ready" if healthy else "not-ready", "checks": checks}, status_code=200 if healthy else 503
@@ -34,7 +34,7 @@ async def ready(rt: RuntimeDep) -> JSONResponse:
 
 @router.get("/health/detailed")
 async def detailed(rt: RuntimeDep) -> JSONResponse:
-    checks = await rt.checks()
+    checks = await rt.operations.checks()
     healthy = all(c["ok"] for c in checks.values())
     listener = rt.bus.status()
     body = {
@@ -45,7 +45,7 @@ async def detailed(rt: RuntimeDep) -> JSONResponse:
         "database": rt.database.dialect,
         "reconciler": rt.reconciler_status(),
         "eventListener": listener,
-        "gaugesAgeSeconds": _age(rt.gauges_age()),
+        "gaugesAgeSeconds": _age(rt.operations.gauges_age()),
         "version": rt.version,
         "uptimeSeconds": round(time.monotonic() - STARTED, 1),
     }

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Header, Query, Response, status
 from nsaas.api import schemas
 from nsaas.api.deps import CallerDep, RuntimeDep
 from nsaas.bundle import render
-from nsaas.domain import cost, errors, lifecycle, records
+from nsaas.domain import errors, lifecycle, records
 
 router = APIRouter(prefix="/api/platform/namespaces", tags=["namespaces"], responses=schemas.ERRORS)
 
@@ -76,7 +76,7 @@ async def submit(
     engine: str | None = None,
 ) -> dict[str, Any]:
     """Submit a request and answer 202; a replayed Idempotency-Key gets the stored answer."""
-    estimate = await rt.estimated_seconds()
+    estimate = await rt.operations.estimated_seconds()
 
     def accepted(record: records.NewRequest) -> dict[str, Any]:
         url = f"/api/platform/namespaces/request/{record.id}/status"
@@ -103,8 +103,7 @@ async def preview(rt: RuntimeDep, who: CallerDep, body: Annotated[Any, Body()]) 
 
 @router.get("/request/{request_id}/status", response_model=schemas.Envelope[schemas.RequestStatus])
 async def request_status(rt: RuntimeDep, who: CallerDep, request_id: str) -> dict[str, Any]:
-    record = await rt.requests.visible_by_id(request_id, who)
-    timeline = await rt.repo.timeline(record.id)
+    record, timeline = await rt.requests.status(request_id, who)
     return schemas.ok(
         {
             "requestId": record.id,
@@ -166,21 +165,14 @@ async def _page(
     offset: int,
     limit: int,
 ) -> dict[str, Any]:
-    teams = rt.requests.visible_teams(who)
-    if status is not None and status not in {s.value for s in lifecycle.Status}:
-        raise errors.ValidationFailed("unknown status", details={"status": f"one of {', '.join(lifecycle.Status)}"})
-    statuses: lifecycle.Status | list[lifecycle.Status] | None = None
-    if status is not None:
-        statuses = lifecycle.Status(status)
-    elif not include_ended:
-        statuses = sorted(lifecycle.LIVE)
-    items, total = await rt.repo.list_requests(
-        teams=teams,
+    items, total = await rt.requests.page(
+        who,
         team=team,
         environment=environment,
-        status=statuses,
+        status=status,
         tier=tier,
         name_contains=q,
+        include_ended=include_ended,
         offset=offset,
         limit=limit,
     )
@@ -281,8 +273,7 @@ async def manifests(
     name: str,
     format_: Annotated[str, Query(alias="format", pattern="^(json|yaml)$")] = "json",
 ) -> Any:
-    record = await rt.requests.visible(name, who)
-    bundle = render.render_bundle(record.spec_obj, rt.settings, request_id=record.id, requested_by=record.requested_by)
+    bundle = await rt.requests.bundle(name, who)
     if format_ == "yaml":
         return Response(render.to_yaml(bundle), media_type="application/yaml")
     return schemas.ok({"digest": bundle.digest, "manifests": list(bundle.manifests)})
@@ -290,5 +281,4 @@ async def manifests(
 
 @router.get("/{name}/cost", response_model=schemas.Envelope[schemas.CostOut])
 async def namespace_cost(rt: RuntimeDep, who: CallerDep, name: str) -> dict[str, Any]:
-    record = await rt.requests.visible(name, who)
-    return schemas.ok(cost.estimate(record.tier, prices=rt.settings.pricing).to_api())
+    return schemas.ok((await rt.requests.cost(name, who)).to_api())
