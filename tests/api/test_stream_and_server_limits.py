@@ -93,8 +93,9 @@ async def test_a_stream_resuming_from_long_ago_replays_only_the_newest_events(li
                     ids.append(int(line[3:]))
                 if ids and ids[-1] == latest:
                     break
-    assert ids[0] == latest - LIMITS.sse_replay_limit + 1
-    assert len(ids) == LIMITS.sse_replay_limit
+    # Ids may have gaps (PostgreSQL sequences), so the cap is on the id range: never older ones.
+    assert ids[0] > latest - LIMITS.sse_replay_limit
+    assert 1 <= len(ids) <= LIMITS.sse_replay_limit
 
 
 async def test_incomplete_headers_are_cut_off_after_the_header_deadline(limited: Platform) -> None:
