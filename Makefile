@@ -18,7 +18,7 @@ TESTENV_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
 	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(KUBE_MINOR) \
 	-X k8s.io/component-base/version.gitTreeState=clean
 
-.PHONY: run test test-real testenv lint types contracts secrets ci bootstrap golden bench clean postgres browser screenshots
+.PHONY: run test test-real testenv lint types contracts secrets ci bootstrap golden bench clean postgres browser screenshots chaos
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -74,6 +74,11 @@ ci: bootstrap lint types contracts secrets testenv
 ## each; PNGs in test-artifacts/ui/screenshots, axe results in test-artifacts/ui/axe (both git-ignored)
 screenshots: bootstrap
 	NSAAS_REQUIRE_BROWSER=1 $(BIN)/pytest -q -s -p no:cacheprovider tests/ui/browser/test_accessibility.py
+
+## make chaos: the multi-process fault run (its own PostgreSQL, the simulator, 2 API replicas and 2 workers;
+## kills, a database stop/start and cluster faults) printing a table; fails on any loss, duplicate or orphan
+chaos: bootstrap
+	$(BIN)/python -m tests.chaos.run
 
 golden: bootstrap
 	NSAAS_REGENERATE_GOLDEN=1 $(BIN)/pytest -q tests/golden

@@ -36,6 +36,8 @@ MIN_SECRET_LENGTH = 32
 class DatabaseSettings(BaseModel):
     echo: bool = False
     pool_size: int = Field(default=10, ge=1, le=200)
+    #: How long a starting process (api, worker, ``db upgrade``) waits for the database to answer.
+    startup_wait_seconds: float = Field(default=600.0, ge=0)
     #: SQLite file name inside the data directory when no URL is given.
     sqlite_file: str = "nsaas.db"
 
@@ -64,6 +66,8 @@ class EngineSettings(BaseModel):
     backoff_max_seconds: float = Field(default=60.0, gt=0)
     lease_seconds: float = Field(default=30.0, gt=0)
     batch_size: int = Field(default=20, ge=1, le=500)
+    #: Steps one worker runs at once; a slow namespace holds one of these, never the others' turn.
+    max_concurrent_steps: int = Field(default=20, ge=1, le=1000)
     run_in_api: bool = True
 
 
@@ -88,6 +92,23 @@ class AuthSettings(BaseModel):
     create_limit: int = Field(default=10, ge=1)
     create_window_seconds: int = Field(default=900, ge=1)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+
+
+class ServerSettings(BaseModel):
+    """HTTP server limits of the API and UI (uvicorn) and of event streams (SSE)."""
+
+    keep_alive_seconds: int = Field(default=5, ge=1, le=300)
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    max_header_bytes: int = Field(default=16 * 1024, ge=4096, le=1024 * 1024)
+    max_connections: int = Field(default=2000, ge=10)
+    #: Open event streams per user, and in total per API replica (429 beyond).
+    sse_streams_per_user: int = Field(default=5, ge=1)
+    sse_streams_total: int = Field(default=500, ge=1)
+    #: A stream resuming from an old Last-Event-ID replays at most this many events.
+    sse_replay_limit: int = Field(default=1000, ge=1)
+    #: A client that does not take an event within this time is disconnected.
+    sse_send_timeout_seconds: float = Field(default=15.0, gt=0)
 
 
 class PolicySettings(BaseModel):
@@ -254,6 +275,7 @@ class Settings(BaseSettings):
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     engines: EngineSettings = Field(default_factory=EngineSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     labels: LabelSettings = Field(default_factory=LabelSettings)
     bundle: BundleSettings = Field(default_factory=BundleSettings)

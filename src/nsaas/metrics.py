@@ -101,3 +101,20 @@ UI_API_ERRORS = Counter(
     ["status"],
     registry=REGISTRY,
 )
+EVENT_LISTENER_CONNECTED = Gauge(
+    "nsaas_event_listener_connected",
+    "1 while this process's LISTEN connection for cross-replica events is up (always 1 on SQLite)",
+    registry=REGISTRY,
+)
+DATABASE_UP = Gauge("nsaas_database_up", "1 when the last background check reached the database", registry=REGISTRY)
+GAUGES_AGE = Gauge(
+    "nsaas_gauges_age_seconds",
+    "Seconds since the database-derived gauges (namespaces, backlog) were last refreshed",
+    registry=REGISTRY,
+)
+EVENT_STREAMS_DROPPED = Counter(
+    "nsaas_event_streams_dropped_total", "SSE streams closed because the client stopped reading", registry=REGISTRY
+)
+LEASE_EXTENSIONS = Counter(
+    "nsaas_lease_extensions_total", "Lease heartbeats written while a reconcile step ran", registry=REGISTRY
+)

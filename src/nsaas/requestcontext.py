@@ -1,4 +1,5 @@
-"""ASGI middleware of the API and the UI: request/correlation ids, body size cap, latency metrics, access logs.
+"""ASGI middleware of the API and the UI: request/correlation ids, body size cap and read deadline,
+stream send deadline, latency metrics, access logs.
 
 Both processes log the same JSON lines (``nsaas.logs``) carrying ``request_id`` and
 ``correlation_id``; an incoming ``X-Correlation-ID`` is kept, so one id follows a browser action
@@ -9,6 +10,7 @@ responses (SSE) pass through untouched and the per-request overhead stays small 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -27,10 +29,20 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 class RequestContext:
     """Tags every request with ids, caps its body, and records metrics and an access log line."""
 
-    def __init__(self, app: ASGIApp, *, component: str, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        component: str,
+        max_body_bytes: int,
+        body_timeout_seconds: float = 30.0,
+        stream_send_timeout_seconds: float = 15.0,
+    ) -> None:
         self.app = app
         self.component = component
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout_seconds
+        self.stream_send_timeout = stream_send_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,40 +60,81 @@ class RequestContext:
             await _too_large(send, request_id, self.max_body_bytes)
             return
         started = time.perf_counter()
-        status = 500
-        received = 0
-
-        async def capped_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise _BodyTooLarge
-            return message
-
-        async def tagged_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                extra = [(b"x-request-id", request_id.encode()), (b"x-correlation-id", correlation_id.encode())]
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
+        exchange = _Exchange(self, receive, send, ids=(request_id, correlation_id))
         try:
-            await self.app(scope, capped_receive, tagged_send)
+            await self.app(scope, exchange.receive, exchange.send)
         except _BodyTooLarge:
             await _too_large(send, request_id, self.max_body_bytes)
-            status = 413
+            exchange.status = 413
+        except _BodyTimeout:
+            message = f"the body did not arrive within {self.body_timeout}s"
+            await _refuse(send, request_id, 408, "request_timeout", message)
+            exchange.status = 408
+        except _SlowConsumer:
+            exchange.status = 499  # closed on the client's behalf; nothing more can be sent
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
             method = scope["method"]
+            status = exchange.status
             metrics.HTTP_REQUESTS.labels(self.component, method, route, str(status)).inc()
             metrics.HTTP_LATENCY.labels(self.component, method, route).observe(elapsed)
             if route not in ("/health/live", "/metrics", "/healthz"):
                 log.info("http", method=method, route=route, status=status, ms=round(elapsed * 1000, 2))
             structlog.contextvars.clear_contextvars()
+
+
+class _Exchange:
+    """One request's receive and send, wrapped: body cap and read deadline, ids, stream deadline."""
+
+    def __init__(self, owner: RequestContext, receive: Receive, send: Send, *, ids: tuple[str, str]) -> None:
+        self.owner = owner
+        self._receive = receive
+        self._send = send
+        self.ids = ids
+        self.status = 500
+        self.received = 0
+        self.body_done = False
+        self.streaming = False
+        self.body_timed_out = False
+
+    async def receive(self) -> Message:
+        if self.body_done:  # only http.disconnect is left: that wait is the app's business
+            return await self._receive()
+        try:
+            message = await asyncio.wait_for(self._receive(), timeout=self.owner.body_timeout)
+        except TimeoutError:
+            self.body_timed_out = True
+            raise _BodyTimeout from None
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            self.body_done = not message.get("more_body", False)
+            if self.received > self.owner.max_body_bytes:
+                raise _BodyTooLarge
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.body_timed_out:
+            # The framework turned the failed body read into its own answer; ours is 408.
+            raise _BodyTimeout
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            request_id, correlation_id = self.ids
+            extra = [(b"x-request-id", request_id.encode()), (b"x-correlation-id", correlation_id.encode())]
+            message["headers"] = [*message.get("headers", []), *extra]
+            self.streaming = any(
+                k.lower() == b"content-type" and v.startswith(b"text/event-stream") for k, v in message["headers"]
+            )
+        if not self.streaming:
+            await self._send(message)
+            return
+        try:
+            # A stream's reader that stops reading would hold it (and its slot) forever.
+            await asyncio.wait_for(self._send(message), timeout=self.owner.stream_send_timeout)
+        except TimeoutError:
+            metrics.EVENT_STREAMS_DROPPED.inc()
+            log.info("slow event stream dropped", timeout=self.owner.stream_send_timeout)
+            raise _SlowConsumer from None
 
 
 class _BodyTooLarge(Exception):
@@ -92,6 +145,14 @@ def correlation_id() -> str | None:
     """The correlation id of the request being served (to forward it on outgoing calls)."""
     value = structlog.contextvars.get_contextvars().get("correlation_id")
     return value if isinstance(value, str) else None
+
+
+class _BodyTimeout(Exception):
+    pass
+
+
+class _SlowConsumer(Exception):
+    pass
 
 
 def _pick(value: str | None) -> str | None:
@@ -105,20 +166,29 @@ def _route_template(scope: Scope) -> str:
 
 
 async def _too_large(send: Send, request_id: str, limit: int) -> None:
+    message = f"request body exceeds {limit} bytes"
+    await _refuse(send, request_id, 413, "payload_too_large", message, detail=f"at most {limit} bytes")
+
+
+async def _refuse(send: Send, request_id: str, status: int, error: str, message: str, *, detail: str = "") -> None:
     payload = json.dumps(
         {
             "success": False,
-            "error": "payload_too_large",
-            "message": f"request body exceeds {limit} bytes",
-            "details": {"body": f"at most {limit} bytes"},
+            "error": error,
+            "message": message,
+            "details": {"body": detail or message},
             "requestId": request_id,
         }
     ).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"x-request-id", request_id.encode())],
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"x-request-id", request_id.encode()),
+                (b"connection", b"close"),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": payload})

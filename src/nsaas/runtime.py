@@ -59,12 +59,18 @@ class Runtime:
 
     async def start_background(self, *, worker: bool) -> None:
         await self.bus.start()
+        self.start_gauges()
         if worker:
             self._tasks.append(asyncio.create_task(self.reconciler.run(), name="nsaas-reconciler"))
             if self.settings.notifications.enabled:
                 self._tasks.append(asyncio.create_task(self.notifier.run(), name="nsaas-notifier"))
             if self.settings.gitops.enabled:
                 self._tasks.append(asyncio.create_task(self.gitops.run(), name="nsaas-gitops"))
+
+    def start_gauges(self) -> None:
+        """Refresh the database-derived gauges in the background: a scrape never waits on the database."""
+        metrics.GAUGES_AGE.set_function(self.operations.gauges_age)
+        self._tasks.append(asyncio.create_task(self.operations.gauge_loop(), name="nsaas-gauges"))
 
     def reconciler_status(self) -> dict[str, Any]:
         return self.reconciler.status()
@@ -93,6 +99,7 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
         if url.startswith("sqlite"):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         database = db.Database.create(url, echo=settings.database.echo, pool_size=settings.database.pool_size)
+        await database.wait_until_ready(within=settings.database.startup_wait_seconds)
         if database.dialect == "sqlite" or settings.dev_mode:
             await database.upgrade()
     else:

@@ -118,6 +118,7 @@ async def test_metrics_expose_requests_namespaces_and_provisioning(platform: Pla
     await platform.call("POST", "/namespaces/request", json=platform.body(name))
     await platform.converge(name)
     platform.rt.operations.expire_caches()
+    await platform.rt.operations.refresh_gauges()  # what the background refresher does every few seconds
     text = (await platform.client.get("/metrics")).text
     assert 'nsaas_http_requests_total{component="api",method="POST",route="/api/platform/namespaces/request"' in text
     assert 'nsaas_namespaces{environment="development",status="ready",team="team-a",tier="small"}' in text

@@ -116,6 +116,7 @@ async def test_alerts_and_dashboards_use_only_metrics_the_running_api_exports(pl
     name = unique("metricscontract")
     await platform.call("POST", "/namespaces/request", json=platform.body(name))
     await platform.converge(name)
+    await platform.rt.operations.refresh_gauges()
     exposition = (await platform.client.get("/metrics")).text
     known = metricnames.exported_names(exposition)
     known |= metricnames.external_names(DEPLOY / "monitoring" / "external-metrics.txt")

@@ -66,7 +66,8 @@ async def test_a_live_name_cannot_be_requested_twice(platform: Platform) -> None
     name = unique("twice")
     assert (await platform.call("POST", "/namespaces/request", json=platform.body(name))).status_code == 202
     again = await platform.call("POST", "/namespaces/request", json=platform.body(name))
-    assert again.status_code == 422
+    assert again.status_code == 409
+    assert again.json()["error"] == "name_taken"
     assert "already requested" in again.json()["details"]["namespaceName"]
 
 

@@ -56,6 +56,7 @@ def test_nsaas_db_upgrade_reports_an_unreachable_database_without_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NSAAS_DATABASE_URL", "postgresql+asyncpg://nobody:secret@127.0.0.1:9/nothing")
+    monkeypatch.setenv("NSAAS_DATABASE__STARTUP_WAIT_SECONDS", "0.3")
     result = CliRunner().invoke(main.app, ["db", "upgrade"])
     assert result.exit_code == 1
     assert "error:" in result.output

@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 import nsaas
 from nsaas import config, metrics, requestcontext, runtime, tracing
-from nsaas.api import errors, ratelimit
+from nsaas.api import errors, inputs, ratelimit
 from nsaas.api.routes import admin, analytics, audit, catalog, events, handover, health, namespaces, notifications
 
 STATIC = Path(__file__).parent / "static"
@@ -44,10 +44,14 @@ def create_app(settings: config.Settings, *, rt: runtime.Runtime | None = None) 
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(inputs.check)],
     )
     if rt is not None:
         app.state.runtime = rt
     app.state.limiter = ratelimit.SlidingWindow(limit=settings.auth.rate_limit_per_minute, window_seconds=60)
+    app.state.streams = ratelimit.StreamSlots(
+        per_user=settings.server.sse_streams_per_user, total=settings.server.sse_streams_total
+    )
     errors.install(app)
     for module in (namespaces, handover, catalog, analytics, audit, events, notifications, health, admin):
         app.include_router(module.router)
@@ -65,5 +69,11 @@ def create_app(settings: config.Settings, *, rt: runtime.Runtime | None = None) 
 
     metrics.BUILD_INFO.labels(nsaas.VERSION, "api").set(1)
     tracing.instrument_app(app)
-    app.add_middleware(requestcontext.RequestContext, component="api", max_body_bytes=settings.auth.max_body_bytes)
+    app.add_middleware(
+        requestcontext.RequestContext,
+        component="api",
+        max_body_bytes=settings.auth.max_body_bytes,
+        body_timeout_seconds=settings.server.body_timeout_seconds,
+        stream_send_timeout_seconds=settings.server.sse_send_timeout_seconds,
+    )
     return app

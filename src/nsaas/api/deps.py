@@ -11,6 +11,9 @@ from nsaas.api import ratelimit
 from nsaas.domain import errors, identity
 from nsaas.services import requests as request_service
 
+#: The audit record's user-agent column holds this many characters.
+MAX_USER_AGENT = 512
+
 
 async def get_runtime(request: Request) -> runtime_mod.Runtime:
     rt: runtime_mod.Runtime = request.app.state.runtime
@@ -41,8 +44,16 @@ async def caller(request: Request, principal: PrincipalDep) -> request_service.C
         principal=principal,
         correlation_id=getattr(request.state, "correlation_id", None),
         source_ip=client,
-        user_agent=request.headers.get("user-agent"),
+        user_agent=_bounded(request.headers.get("user-agent"), MAX_USER_AGENT),
     )
+
+
+def _bounded(value: str | None, limit: int) -> str | None:
+    """Request metadata is kept, cut to what the audit record holds (it is informational only)."""
+    if value is None:
+        return None
+    value = value.replace("\x00", "")
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 CallerDep = Annotated[request_service.Caller, Depends(caller)]

@@ -32,6 +32,7 @@ STATUS: list[tuple[type[errors.NsaasError], int]] = [
     (errors.Conflict, 409),
     (errors.RateLimited, 429),
     (errors.ClusterUnavailable, 503),
+    (errors.DatabaseUnavailable, 503),
     (errors.ClusterError, 502),
     (errors.ConfigurationError, 500),
 ]
@@ -59,15 +60,17 @@ async def _nsaas_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.NsaasError)
     status = status_for(exc)
     headers: dict[str, str] = {}
-    if isinstance(exc, errors.RateLimited):
-        headers["Retry-After"] = str(exc.retry_after)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     if isinstance(exc, errors.AuthenticationFailed):
         headers["WWW-Authenticate"] = 'Bearer realm="nsaas"'
     if status >= 500:
         log.error("request failed", error=exc.code, message=exc.message)
     if isinstance(exc, errors.PermissionDenied):
         await _audit_denial(request, exc)
-    message = exc.message if status < 500 or isinstance(exc, errors.ClusterError) else "internal error"
+    says_why = isinstance(exc, (errors.ClusterError, errors.DatabaseUnavailable))
+    message = exc.message if status < 500 or says_why else "internal error"
     return JSONResponse(
         body(error=exc.code, message=message, request=request, details=exc.details),
         status_code=status,
@@ -121,7 +124,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return JSONResponse(body(error="internal_error", message="internal error", request=request), status_code=500)
+    # The server closes the connection after an unhandled error (Starlette re-raises it to
+    # uvicorn); saying so lets a keep-alive client open a new one instead of failing its next call.
+    return JSONResponse(
+        body(error="internal_error", message="internal error", request=request),
+        status_code=500,
+        headers={"Connection": "close"},
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -44,3 +44,32 @@ class SlidingWindow:
     def _evict(self, now: float) -> None:
         for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
             del self._hits[key]
+
+
+class StreamSlots:
+    """Caps open event streams per user and in total; a slot is held while a stream is open."""
+
+    def __init__(self, *, per_user: int, total: int) -> None:
+        self.per_user = per_user
+        self.total = total
+        self._open: dict[str, int] = {}
+
+    def acquire(self, key: str) -> None:
+        """Take a slot for ``key`` or raise RateLimited (429 with Retry-After)."""
+        mine = self._open.get(key, 0)
+        if mine >= self.per_user or sum(self._open.values()) >= self.total:
+            scope = "streams_per_user" if mine >= self.per_user else "streams_total"
+            metrics.RATE_LIMITED.labels(scope).inc()
+            limit = f"{self.per_user} per user" if mine >= self.per_user else f"{self.total} in total"
+            raise errors.RateLimited(f"too many open event streams (at most {limit}); close one first", retry_after=5)
+        self._open[key] = mine + 1
+
+    def release(self, key: str) -> None:
+        left = self._open.get(key, 0) - 1
+        if left > 0:
+            self._open[key] = left
+        else:
+            self._open.pop(key, None)
+
+    def open_count(self) -> int:
+        return sum(self._open.values())

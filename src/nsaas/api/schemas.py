@@ -12,7 +12,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nsaas.domain import records, requests, tiers
+from nsaas.domain import lifecycle, records, requests, tiers
 
 T = TypeVar("T")
 
@@ -48,6 +48,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         413: "Request body too large",
         422: "Refused by platform policy, or an Idempotency-Key reused with another body",
         429: "Rate limited; see Retry-After",
+        503: "The database or the cluster is unavailable for now; see Retry-After",
     }.items()
 }
 
@@ -116,6 +117,8 @@ class NamespaceSummary(BaseModel):
     version: int
     #: Moves only when the spec (what users edit) changes: the ETag.
     generation: int
+    #: Ready, but the newest change is not in the cluster yet (e.g. the cluster was unreachable).
+    changePending: bool
     description: str
     costCenter: str
     source: Literal["api", "gitops"]
@@ -268,6 +271,7 @@ def summary(record: records.RequestRecord) -> dict[str, Any]:
         "expiresAt": record.expires_at,
         "version": record.version,
         "generation": record.generation,
+        "changePending": record.status == lifecycle.Status.READY and record.observed_generation < record.generation,
         "description": spec.description,
         "costCenter": spec.cost_center,
         "source": record.source,

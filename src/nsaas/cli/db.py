@@ -11,7 +11,7 @@ import asyncio
 import typer
 from sqlalchemy import make_url
 
-from nsaas import config
+from nsaas import config, logs
 from nsaas.adapters.db import database
 from nsaas.domain import errors
 
@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
 def upgrade(revision: str = typer.Option("head", help="Alembic revision to upgrade to")) -> None:
     """Apply every pending migration to NSAAS_DATABASE_URL (or the SQLite file under NSAAS_DATA_DIR)."""
     settings = config.load()
+    logs.configure(level=settings.log_level, json=settings.log_json)
     try:
         asyncio.run(_upgrade(settings, revision=revision))
     except errors.NsaasError as exc:
@@ -37,6 +38,7 @@ def upgrade(revision: str = typer.Option("head", help="Alembic revision to upgra
 async def _upgrade(settings: config.Settings, *, revision: str) -> None:
     db = database.Database.from_settings(settings)
     try:
+        await db.wait_until_ready(within=settings.database.startup_wait_seconds)
         await db.upgrade(revision)
     finally:
         await db.dispose()

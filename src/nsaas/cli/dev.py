@@ -23,6 +23,7 @@ from nsaas import config, logs, runtime, tracing
 from nsaas.adapters.auth import dev as dev_auth
 from nsaas.adapters.kube import client as kube_client
 from nsaas.api import app as api_app
+from nsaas.api import server
 from nsaas.cli import sim as sim_command
 from nsaas.domain import records
 from nsaas.services import ports
@@ -103,17 +104,16 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str, cluster_k
         await rt.start_background(worker=True)
         servers = [
             uvicorn.Server(
-                uvicorn.Config(
-                    api_app.create_app(settings, rt=rt), host=host, port=api_port, log_config=None, access_log=False
+                server.uvicorn_config(
+                    api_app.create_app(settings, rt=rt), host=host, port=api_port, settings=settings.server
                 )
             ),
             uvicorn.Server(
-                uvicorn.Config(
+                server.uvicorn_config(
                     ui_app.create_app(settings, persona_tokens=dev_auth.persona_tokens(settings)),
                     host=host,
                     port=ui_port,
-                    log_config=None,
-                    access_log=False,
+                    settings=settings.server,
                 )
             ),
         ]

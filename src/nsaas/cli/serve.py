@@ -12,6 +12,7 @@ from prometheus_client import start_http_server
 
 from nsaas import config, logs, metrics, runtime, tracing
 from nsaas.api import app as api_app
+from nsaas.api import server
 from nsaas.domain import errors
 
 
@@ -40,18 +41,20 @@ def api(
     """The Platform API (FastAPI on uvicorn); runs the reconciler in-process unless --no-worker."""
     settings = _settings(needs=("jwt_secret",), component="api")
     settings.engines.run_in_api = worker and settings.engines.run_in_api
-    uvicorn.run(
-        api_app.create_app(settings), host=host, port=port, log_config=None, access_log=False, proxy_headers=True
-    )
+    app = api_app.create_app(settings)
+    uvicorn.Server(server.uvicorn_config(app, host=host, port=port, settings=settings.server, proxy_headers=True)).run()
 
 
 def worker(
     metrics_port: Annotated[int, typer.Option(help="Port for /metrics (0: none)")] = 9090,
+    metrics_host: Annotated[
+        str, typer.Option(help="Address /metrics binds (0.0.0.0 for a pod's scrape, 127.0.0.1 to keep it local)")
+    ] = "0.0.0.0",
 ) -> None:
     """The reconciler alone; run any number of replicas (work is claimed through the database)."""
     settings = _settings(needs=(), component="worker")
     if metrics_port:
-        start_http_server(metrics_port, registry=metrics.REGISTRY)
+        start_http_server(metrics_port, addr=metrics_host, registry=metrics.REGISTRY)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_work(settings))
 

@@ -9,6 +9,7 @@ import uvicorn
 
 from nsaas import config, logs, tracing
 from nsaas.adapters.auth import dev
+from nsaas.api import server
 from nsaas.domain import errors
 from nsaas.ui import app as ui_app
 
@@ -32,4 +33,5 @@ def ui(
     except errors.ConfigurationError as exc:
         typer.echo(f"nsaas: {exc.message}", err=True)
         raise typer.Exit(2) from None
-    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False, proxy_headers=True)
+    config_ = server.uvicorn_config(application, host=host, port=port, settings=settings.server, proxy_headers=True)
+    uvicorn.Server(config_).run()

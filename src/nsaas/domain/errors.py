@@ -49,6 +49,19 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class NameTaken(Conflict):
+    """A live request already has this namespace name (however close the two requests were)."""
+
+    code = "name_taken"
+
+
+class IdempotencyInUse(Conflict):
+    """A request with this Idempotency-Key is still being processed: retry after a moment."""
+
+    code = "idempotency_key_in_use"
+    retry_after = 1
+
+
 class PreconditionFailed(NsaasError):
     code = "precondition_failed"
 
@@ -71,6 +84,13 @@ class RateLimited(NsaasError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class DatabaseUnavailable(NsaasError):
+    """The database cannot be reached right now (outage, restart, failover): try again shortly."""
+
+    code = "database_unavailable"
+    retry_after = 5
 
 
 class ClusterError(NsaasError):

@@ -7,12 +7,18 @@ LOCKED`` on PostgreSQL), outcomes are written only while the lease is held and o
 request did not change meanwhile; otherwise the request is simply looked at again. Failures
 back off exponentially with jitter and end in ``failed``, with the reason shown, after a bounded
 number of attempts (:mod:`nsaas.reconcile.outcomes`).
+
+Steps run concurrently, at most ``max_concurrent_steps`` at a time; a free slot is refilled as
+soon as any step ends, so one slow namespace holds one slot and never the others' turn. While a
+step runs its lease is extended every third of the lease time; a step whose lease was lost
+(another worker took the request) is cancelled, so two workers never work on one request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import socket
 import uuid
@@ -65,6 +71,8 @@ class Reconciler:
             settings=settings, repo=repo, cluster=cluster, bus=bus, bundle=self.bundle, clock=clock
         )
         self._wake = asyncio.Event()
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._slot_freed = asyncio.Event()
         self._stats: dict[str, Any] = {"worker": self.worker, "ticks": 0, "steps": 0, "errors": 0, "lastTick": None}
 
     def bundle(self, record: records.RequestRecord) -> model.Bundle:
@@ -79,20 +87,23 @@ class Reconciler:
             try:
                 while True:
                     try:
-                        busy = await self.tick()
+                        started = await self._fill()
+                    except errors.DatabaseUnavailable as exc:
+                        log.warning("database unavailable; retrying", error=exc.message)
+                        metrics.RECONCILE_ERRORS.labels("database").inc()
+                        started = 0
                     except Exception as exc:
                         log.exception("reconcile tick failed", error=str(exc))
                         metrics.RECONCILE_ERRORS.labels("tick").inc()
-                        busy = 0
-                    if busy:
+                        started = 0
+                    if started and self._free():
                         continue
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=self.settings.engines.poll_seconds)
-                    self._wake.clear()
+                    await self._idle()
             finally:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
+                await self._cancel_running()
 
     async def _listen(self, wakeups: asyncio.Queue[int]) -> None:
         while True:
@@ -100,21 +111,96 @@ class Reconciler:
             self._wake.set()
 
     async def tick(self) -> int:
-        """One pass: housekeeping, then claim and step due requests concurrently. Returns how many."""
+        """One pass: housekeeping, claim due requests into free slots and wait for those steps."""
+        before = set(self._running.values())
+        claimed = await self._fill()
+        mine = [t for t in self._running.values() if t not in before]
+        if mine:
+            await asyncio.gather(*mine, return_exceptions=True)
+        return claimed
+
+    async def _fill(self) -> int:
+        """Housekeeping, then claim up to the free slots and start a step for each. Returns how many."""
         now = self.clock()
         await self.housekeeping.run(now)
         engine_settings = self.settings.engines
-        claimed = await self.repo.claim_due(
-            worker=self.worker, now=now, limit=engine_settings.batch_size, lease_seconds=engine_settings.lease_seconds
-        )
-        if claimed:
-            await asyncio.gather(*(self._guarded(record) for record in claimed))
+        free = self._free()
+        claimed = []
+        if free:
+            claimed = await self.repo.claim_due(
+                worker=self.worker,
+                now=now,
+                limit=min(engine_settings.batch_size, free),
+                lease_seconds=engine_settings.lease_seconds,
+            )
+        for record in claimed:
+            task = asyncio.create_task(self._leased(record), name=f"nsaas-step-{record.id}")
+            self._running[record.id] = task
+            task.add_done_callback(functools.partial(self._done, record.id))
         self._stats["ticks"] += 1
         self._stats["lastTick"] = now.isoformat()
         return len(claimed)
 
+    def _free(self) -> int:
+        return max(0, self.settings.engines.max_concurrent_steps - len(self._running))
+
+    def _done(self, request_id: str, _task: asyncio.Task[None]) -> None:
+        self._running.pop(request_id, None)
+        self._slot_freed.set()
+
+    async def _idle(self) -> None:
+        """Sleep until woken by an event, until a slot frees up (when full), or the poll interval."""
+        waits = [asyncio.ensure_future(self._wake.wait())]
+        if not self._free():
+            waits.append(asyncio.ensure_future(self._slot_freed.wait()))
+        try:
+            await asyncio.wait(waits, timeout=self.settings.engines.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        self._wake.clear()
+        self._slot_freed.clear()
+
+    async def _cancel_running(self) -> None:
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _leased(self, record: records.RequestRecord) -> None:
+        """Run one step while a heartbeat keeps its lease; a lost lease cancels the step."""
+        step = asyncio.create_task(self._guarded(record))
+        beat = asyncio.create_task(self._heartbeat(record, step))
+        try:
+            await asyncio.shield(step)
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+            if not step.done():
+                step.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await step
+
+    async def _heartbeat(self, record: records.RequestRecord, step: asyncio.Task[None]) -> None:
+        lease = self.settings.engines.lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                await self.repo.extend_lease(record.id, worker=self.worker, lease_seconds=lease)
+                metrics.LEASE_EXTENSIONS.inc()
+            except errors.Conflict as exc:
+                if exc.details.get("lease_owner") == "none":
+                    return  # the step has just released it: its outcome is written
+                log.warning("lease lost during a step; stopping it", request_id=record.id)
+                metrics.RECONCILE_ERRORS.labels("lease_lost").inc()
+                step.cancel()
+                return
+            except errors.DatabaseUnavailable:
+                continue  # the lease may lapse; the next write checks it
+
     def status(self) -> dict[str, Any]:
-        return dict(self._stats)
+        return {**self._stats, "running": len(self._running), "slots": self.settings.engines.max_concurrent_steps}
 
     async def _guarded(self, record: records.RequestRecord) -> None:
         structlog.contextvars.bind_contextvars(request_id=record.id, namespace=record.name)

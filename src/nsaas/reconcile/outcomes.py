@@ -98,12 +98,14 @@ class Outcomes:
         """
         attempts = record.attempts + 1
         metrics.RECONCILE_ERRORS.labels("permanent" if permanent else "transient").inc()
+        if not permanent and record.status == S.UPDATING and record.applied_digest and record.ready_at:
+            await self._keep_ready(record, message, attempts=attempts)
+            return
         exhausted = attempts >= self.settings.max_attempts
         if permanent or (exhausted and record.status in (S.PROVISIONING, S.UPDATING, S.FAILED)):
             await self._give_up(record, message, attempts=attempts, permanent=permanent)
             return
-        delay = min(self.settings.backoff_max_seconds, self.settings.backoff_base_seconds * 2 ** (attempts - 1))
-        delay *= random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
+        delay = self.backoff(attempts)
         change = changes.Change(attempts=attempts, last_error=message, next_attempt_at=self.later(delay))
         if workflow:
             change = change.also(changes.Change(workflow_name=workflow))
@@ -113,6 +115,28 @@ class Outcomes:
             kind="warning", message=f"attempt {attempts} failed: {message}; retrying in {delay:.1f}s"
         )
         await self.release(record, change, event=event if loud else None)
+
+    def backoff(self, attempts: int) -> float:
+        """Exponential in the attempts, capped at ``backoff_max_seconds``, with jitter."""
+        delay: float = min(self.settings.backoff_max_seconds, self.settings.backoff_base_seconds * 2 ** (attempts - 1))
+        return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
+
+    async def _keep_ready(self, record: records.RequestRecord, message: str, *, attempts: int) -> None:
+        """A change to a ready namespace that cannot reach the cluster: the namespace is still there
+        and still serves, so it stays ``ready`` with the change pending (``changePending`` in the
+        API, the reason in ``statusReason``); the ready-state resync applies it, with capped backoff.
+        """
+        delay = self.backoff(attempts)
+        reason = f"ready; change pending: {message}; retrying"
+        change = changes.Change(
+            status=S.READY,
+            status_reason=reason,
+            attempts=attempts,
+            last_error=message,
+            next_attempt_at=self.later(delay),
+        )
+        event = records.NewEvent(kind="warning", message=f"change not applied yet: {message}; retrying in {delay:.1f}s")
+        await self.release(record, change, event=event)
 
     async def _give_up(self, record: records.RequestRecord, message: str, *, attempts: int, permanent: bool) -> None:
         reason = message if permanent else f"gave up after {attempts} attempts: {message}"

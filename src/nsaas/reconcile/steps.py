@@ -151,9 +151,10 @@ class Steps:
             await self._deleted_out_of_band(record)
             return
         seen = await self.cluster.observe(bundle=bundle)
+        caught_up = self._caught_up(record)
         if seen.matches and seen.digest == bundle.digest:
             recovered = changes.Change(attempts=0, last_error=None) if record.attempts else changes.Change()
-            await self.out.release(record, resync.also(recovered))
+            await self.out.release(record, resync.also(recovered).also(caught_up))
             return
         drift = [*seen.missing, *seen.drifted] or [f"namespace {record.name}"]
         if seen.digest != bundle.digest and seen.phase is not None and not seen.missing and not seen.drifted:
@@ -172,12 +173,24 @@ class Steps:
         if progress.outcome == "failed":
             await self.out.retry_or_fail(record, progress.message, permanent=False)
             return
+        applied = changes.Change(attempts=0, last_error=None, applied_digest=bundle.digest)
+        pending = record.observed_generation < record.generation
         await self.out.release(
             record,
-            resync.also(changes.Change(attempts=0, last_error=None, applied_digest=bundle.digest)),
-            event=records.NewEvent(kind="drift", message="drift corrected: re-applied the bundle"),
+            resync.also(applied).also(caught_up),
+            event=records.NewEvent(
+                kind="drift" if not pending else "status",
+                message="drift corrected: re-applied the bundle" if not pending else "the pending change is applied",
+            ),
             audit=outcomes.audit(actions.DRIFT_CORRECTED, record, detail=", ".join(drift)),
         )
+
+    @staticmethod
+    def _caught_up(record: records.RequestRecord) -> changes.Change:
+        """Once the bundle holds, a change that was pending while ready counts as applied."""
+        if record.observed_generation >= record.generation:
+            return changes.Change()
+        return changes.Change(observed_generation=record.generation, status_reason="ready")
 
     async def _deleted_out_of_band(self, record: records.RequestRecord) -> None:
         message = (

@@ -6,21 +6,27 @@ its Service, including routes that need no cluster. Cluster reachability is repo
 
 Kept out of the composition root (``nsaas.runtime`` only wires) and out of the routes (which
 only translate HTTP). Everything here is read-only and cheap enough for probes and scrapes:
-gauges are re-read at most every few seconds, the estimate at most every 30 s.
+gauges are refreshed in the background every few seconds (never inside a scrape), the estimate
+at most every 30 s.
 """
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
+
 from nsaas import config, metrics
 from nsaas.bundle import context, ownership
 from nsaas.domain import errors
 from nsaas.services import ports
+
+log = structlog.get_logger("nsaas.operations")
 
 GAUGE_REFRESH_SECONDS = 5.0
 #: Quota usage needs two cluster-wide list calls: refreshed less often than the database gauges.
@@ -79,23 +85,38 @@ class Operations:
         return self._estimate[1]
 
     async def refresh_gauges(self) -> None:
-        """Namespace and backlog gauges from the database, at most every few seconds (scrapes are frequent)."""
-        now = self._monotonic()
-        if self._gauges_at is not None and now - self._gauges_at < GAUGE_REFRESH_SECONDS:
-            return
-        self._gauges_at = now
+        """Namespace and backlog gauges from the database (read first, so a failure keeps the old values)."""
+        breakdown = await self.repo.breakdown()
+        backlog = await self.repo.due_count(datetime.now(UTC))
         metrics.NAMESPACES.clear()
-        for row in await self.repo.breakdown():
+        for row in breakdown:
             metrics.NAMESPACES.labels(row.status, row.team, row.tier, row.environment).set(row.count)
-        metrics.RECONCILE_BACKLOG.set(await self.repo.due_count(datetime.now(UTC)))
+        metrics.RECONCILE_BACKLOG.set(backlog)
+        now = self._monotonic()
+        self._gauges_at = now
         due = self._quotas_at is None or now - self._quotas_at >= QUOTA_REFRESH_SECONDS
         if (await self.cluster_check())["ok"] and due:
             self._quotas_at = now
             await self._refresh_quota_gauges()
 
     def expire_caches(self) -> None:
-        """Make the next scrape re-read everything (tests; an operator's forced refresh)."""
-        self._gauges_at = self._quotas_at = None
+        """Make the next refresh re-read quota usage too (tests; an operator's forced refresh)."""
+        self._quotas_at = None
+
+    def gauges_age(self) -> float:
+        """Seconds since the gauges were last refreshed (infinite: never)."""
+        return float("inf") if self._gauges_at is None else self._monotonic() - self._gauges_at
+
+    async def gauge_loop(self) -> None:
+        """Refresh the gauges every few seconds, for ever; a scrape only reads them (never the database)."""
+        while True:
+            try:
+                await self.refresh_gauges()
+                metrics.DATABASE_UP.set(1)
+            except Exception as exc:  # the loop must outlive any outage; the age gauge shows staleness
+                metrics.DATABASE_UP.set(0)
+                log.warning("gauge refresh failed", error=type(exc).__name__)
+            await asyncio.sleep(GAUGE_REFRESH_SECONDS)
 
     async def _refresh_quota_gauges(self) -> None:
         """``nsaas_quota_usage_ratio`` from the live status of every managed namespace's ResourceQuota.

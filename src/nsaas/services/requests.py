@@ -11,9 +11,10 @@ exactly as if it did not exist, so names of other teams' namespaces do not leak.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -99,6 +100,21 @@ class Submitted:
 
     record: records.RequestRecord | None
     response: Mapping[str, Any]
+
+
+#: How often a decision (approve, reject, cancel) is taken when the request keeps changing under it.
+DECISION_ATTEMPTS = 3
+
+
+async def _decided_again(decide: Callable[[], Awaitable[records.RequestRecord]]) -> records.RequestRecord:
+    """Run ``decide``; when the request changed between its read and its write, decide again on
+    the new state (an approval that lost to a cancel then says "cancelled, not waiting"). A
+    stale client ETag stays stale, so it still ends in 412.
+    """
+    for _ in range(DECISION_ATTEMPTS - 1):
+        with contextlib.suppress(errors.PreconditionFailed):
+            return await decide()
+    return await decide()
 
 
 def body_hash(body: Mapping[str, Any]) -> str:
@@ -236,13 +252,38 @@ class RequestService:
         idempotency_key: str | None = None,
         engine: str | None = None,
     ) -> Submitted:
-        """Store a new request; ``respond`` (the API layer's) renders the answer, kept for Idempotency-Key replays."""
-        principal = caller.principal
+        """Store a new request; ``respond`` (the API layer's) renders the answer, kept for Idempotency-Key replays.
+
+        With a key (IETF Idempotency-Key draft): a completed request with the same key and body
+        gets its stored answer, one still being processed gets IdempotencyInUse (409 with
+        Retry-After), another body gets IdempotencyMismatch. A request that fails frees its key.
+        """
         digest = body_hash(body)
-        if idempotency_key:
-            earlier = await self.repo.idempotency_replay(principal.subject, idempotency_key, body_hash=digest)
-            if earlier is not None:
-                return Submitted(record=None, response=earlier.response)
+        if not idempotency_key:
+            return await self._create(body, caller, respond=respond, key=None, digest=digest, engine=engine)
+        subject = caller.principal.subject
+        earlier = await self.repo.idempotency_reserve(subject, idempotency_key, body_hash=digest)
+        if earlier is not None:
+            return Submitted(record=None, response=earlier.response)
+        try:
+            return await self._create(body, caller, respond=respond, key=idempotency_key, digest=digest, engine=engine)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.repo.idempotency_unreserve(subject, idempotency_key)
+            raise
+
+    async def _create(
+        self,
+        body: Mapping[str, Any],
+        caller: Caller,
+        *,
+        respond: Respond,
+        key: str | None,
+        digest: str,
+        engine: str | None,
+    ) -> Submitted:
+        principal = caller.principal
+        idempotency_key = key
         spec = await self._validated(body, caller, engine=engine)
         now = datetime.now(UTC)
         approval = policy.needs_approval(spec, rules=self.settings.policy)
@@ -304,7 +345,16 @@ class RequestService:
             if engine is not None and engine != self.settings.engine and not principal.is_platform_admin:
                 raise errors.PermissionDenied("only platform admins may choose the engine", details={"engine": "admin"})
             await self._check_creation_rate(principal.subject)
-        found = policy.evaluate(parsed.draft, rules=self.settings.policy, context=await self._context(parsed.draft))
+        context = await self._context(parsed.draft)
+        if not parsed.problems and context.name_taken and not context.exists_unmanaged:
+            # The same answer the create's own check gives when two requests race for a name.
+            name = parsed.draft.name
+            if name is not None and not policy.is_reserved(name, rules=self.settings.policy):
+                raise errors.NameTaken(
+                    f"namespace {name!r} is already requested or in use",
+                    details={"namespaceName": f"{name} is already requested or in use"},
+                )
+        found = policy.evaluate(parsed.draft, rules=self.settings.policy, context=context)
         for field in found:
             metrics.POLICY_VIOLATIONS.labels(field).inc()
         if parsed.problems:
@@ -362,7 +412,18 @@ class RequestService:
     async def approve(
         self, name: str, caller: Caller, *, reason: str, expected_generation: int | None = None
     ) -> records.RequestRecord:
-        """Approve what the approver saw: with ``expected_generation`` (their ETag) a later edit gets 412."""
+        """Approve what the approver saw: with ``expected_generation`` (their ETag) a later edit gets 412.
+
+        A request cancelled or rejected while the approval was under way answers 409 "cancelled,
+        not waiting for approval", never a bare invalid transition.
+        """
+        return await _decided_again(
+            lambda: self._approve(name, caller, reason=reason, expected_generation=expected_generation)
+        )
+
+    async def _approve(
+        self, name: str, caller: Caller, *, reason: str, expected_generation: int | None
+    ) -> records.RequestRecord:
         record = await self._pending(name, caller)
         if record.requested_by == caller.principal.subject:
             metrics.AUTHZ_DENIALS.labels("approve").inc()
@@ -383,6 +444,7 @@ class RequestService:
         updated = await self.repo.update(
             record.id,
             expected_generation=expected_generation,
+            expected_version=record.version,
             change=change,
             event=records.NewEvent(kind="status", message=f"approved by {caller.principal.subject}: {reason}".strip()),
             audit=caller.audit(audit.APPROVE, name, detail=reason),
@@ -393,9 +455,13 @@ class RequestService:
     async def reject(self, name: str, caller: Caller, *, reason: str) -> records.RequestRecord:
         if not reason.strip():
             raise errors.ValidationFailed("a rejection needs a reason", details={"reason": "is required"})
+        return await _decided_again(lambda: self._reject(name, caller, reason=reason))
+
+    async def _reject(self, name: str, caller: Caller, *, reason: str) -> records.RequestRecord:
         record = await self._pending(name, caller)
         updated = await self.repo.update(
             record.id,
+            expected_version=record.version,
             change=changes.Change(
                 status=S.REJECTED,
                 status_reason=f"rejected: {reason}",
@@ -435,6 +501,10 @@ class RequestService:
         return updated
 
     async def cancel(self, request_id: str, caller: Caller) -> records.RequestRecord:
+        """Cancel a pending or provisioning request; one approved meanwhile is cancelled as provisioning."""
+        return await _decided_again(lambda: self._cancel(request_id, caller))
+
+    async def _cancel(self, request_id: str, caller: Caller) -> records.RequestRecord:
         record = await self.visible_by_id(request_id, caller)
         self._require_manage(record, caller, "cancel")
         caller.check_owns(record)
@@ -456,6 +526,7 @@ class RequestService:
             )
         updated = await self.repo.update(
             record.id,
+            expected_version=record.version,
             change=change,
             event=records.NewEvent(kind="status", message=f"cancelled by {caller.principal.subject}"),
             audit=caller.audit(audit.CANCEL, record.name),
@@ -539,9 +610,8 @@ class RequestService:
             )
 
     async def _pending(self, name: str, caller: Caller) -> records.RequestRecord:
-        record = await self.repo.find_live_by_name(name)
-        if record is None or not caller.principal.can_see(record.team):
-            raise errors.NotFound(f"no namespace named {name}", details={"name": "not found"})
+        # An ended request is found too: "cancelled, not waiting for approval" beats "not found".
+        record = await self.visible(name, caller)
         if not caller.principal.can_approve(team=record.team, environment=record.environment):
             metrics.AUTHZ_DENIALS.labels("approve").inc()
             raise errors.PermissionDenied("you may not approve this request", details={"role": "approver needed"})

@@ -74,6 +74,16 @@ class Faults:
         self._random = random.Random()  # noqa: S311 - fault dice, not cryptography
         self.requests: collections.Counter[str] = collections.Counter()
         self.injected: collections.Counter[str] = collections.Counter()
+        #: Write audit per object: every write call a client made (``plural/namespace/name``), and
+        #: every time an object came into existence by any path, controllers and workflows included.
+        self.writes: collections.Counter[str] = collections.Counter()
+        self.creations: collections.Counter[str] = collections.Counter()
+
+    def record_write(self, key: str) -> None:
+        self.writes[key] += 1
+
+    def record_creation(self, key: str) -> None:
+        self.creations[key] += 1
 
     @property
     def rules(self) -> list[Rule]:
@@ -110,4 +120,6 @@ class Faults:
             "requests": dict(self.requests),
             "faultsInjected": dict(self.injected),
             "rules": [r.to_json() for r in self._rules],
+            "writes": dict(self.writes),
+            "creations": dict(self.creations),
         }

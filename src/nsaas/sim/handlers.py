@@ -71,6 +71,9 @@ class ResourceHandler:
             await self._watch(request, route, receive, send)
             return None
         status, body = self._dispatch(verb, request, route)
+        if verb in ("create", "update", "patch") and not _dry_run(request) and isinstance(body, dict):
+            name = route.name or str(body.get("metadata", {}).get("name", ""))
+            self.faults.record_write(f"{route.rt.plural}/{route.namespace or ''}/{name}")
         if verb in ("get", "list") and tables.wanted(request.headers.get("accept", "")):
             body = self._table(route, body, verb)
         return wire.json_response(status, body)

@@ -56,6 +56,7 @@ class Simulator:
         self.store = store.Store(event_window=event_window)
         self.api = api.Api(self.registry, self.store)
         self.faults = faults.Faults()
+        self.store.listen(self._audit)
         self.time_scale = time_scale
         self._workflows = workflows.WorkflowController(self.api, time_scale=time_scale)
         self._controllers: list[base.Controller] = [
@@ -79,6 +80,11 @@ class Simulator:
         self._saver: asyncio.Task[None] | None = None
         if state_file is None or not persistence.restore(self.api, state_file):
             self._seed()
+
+    def _audit(self, event: store.Event) -> None:
+        if event.type == "ADDED":
+            meta = event.obj.get("metadata", {})
+            self.faults.record_creation(f"{event.key}/{meta.get('namespace', '')}/{meta.get('name', '')}")
 
     def _seed(self) -> None:
         for name in SYSTEM_NAMESPACES:

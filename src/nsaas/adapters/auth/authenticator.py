@@ -27,6 +27,8 @@ from nsaas.domain import errors, identity
 #: Real Azure AD tokens are a few KB; anything far larger is refused before parsing.
 MAX_TOKEN_CHARS = 16 * 1024
 HTTP_TIMEOUT_SECONDS = 5.0
+#: Subjects become audit actors and request owners (columns of 255 characters).
+MAX_SUBJECT = 255
 
 
 class Authenticator:
@@ -76,7 +78,13 @@ class Authenticator:
     async def authenticate(self, bearer_token: str) -> identity.Principal:
         """The principal behind ``bearer_token`` (with or without the ``Bearer `` prefix)."""
         try:
-            return await self._route(_strip_scheme(bearer_token))
+            principal = await self._route(_strip_scheme(bearer_token))
+            if len(principal.subject) > MAX_SUBJECT or "\x00" in principal.subject:
+                # Subjects are stored as actors and owners; a longer one cannot be recorded faithfully.
+                raise failures.refused(
+                    "invalid_subject", f"the token's subject must be 1 to {MAX_SUBJECT} characters without NUL"
+                )
+            return principal
         except errors.AuthenticationFailed as error:
             metrics.AUTH_FAILURES.labels(reason=failures.reason_of(error)).inc()
             raise

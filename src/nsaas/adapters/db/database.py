@@ -12,16 +12,20 @@ SQLite needs care to behave like a server database under concurrent writers:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import structlog
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, event, make_url, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from nsaas import config, tracing
@@ -29,6 +33,10 @@ from nsaas.domain import errors
 
 BUSY_TIMEOUT_MS = 15_000
 _IMMEDIATE = "nsaas_sqlite_immediate"
+#: Key of the PostgreSQL advisory lock every ``nsaas db upgrade`` holds while it migrates
+#: (one per pod's init container may run at once; the others wait and then find nothing to do).
+MIGRATION_LOCK_KEY = 0x6E73_6161_735F_6D67  # "nsaas_mg"
+log = structlog.get_logger("nsaas.db")
 
 
 class Database:
@@ -46,7 +54,10 @@ class Database:
         For SQLite the file's directory is created on first use.
         """
         parsed = make_url(url)
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Parameters never reach logs or error messages (they hold subjects, keys and request
+        # data); a pooled connection is tested before use, so the first request after a
+        # database restart does not fail on a dead connection.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True, "pool_pre_ping": True}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -79,29 +90,104 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction: committed on success, rolled back on any error."""
-        async with self.engine.connect() as conn:
-            if self.dialect == "sqlite":
-                await conn.execution_options(**{_IMMEDIATE: True})
-            async with conn.begin():
-                yield conn
+        """A write transaction: committed on success, rolled back on any error.
+
+        A server that cannot be reached (or went away mid-transaction) raises
+        :class:`errors.DatabaseUnavailable`; nothing was committed then.
+        """
+        with unavailable_as_error():
+            async with self.engine.connect() as conn:
+                if self.dialect == "sqlite":
+                    await conn.execution_options(**{_IMMEDIATE: True})
+                async with conn.begin():
+                    yield conn
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction (one consistent snapshot for a list and its total)."""
-        async with self.engine.connect() as conn, conn.begin():
-            yield conn
+        with unavailable_as_error():
+            async with self.engine.connect() as conn, conn.begin():
+                yield conn
 
     async def upgrade(self, revision: str = "head") -> None:
-        """Apply the Alembic migrations shipped inside this package (``nsaas db upgrade``)."""
+        """Apply the Alembic migrations shipped inside this package (``nsaas db upgrade``).
+
+        On PostgreSQL the migration runs under a transaction-level advisory lock, so concurrent
+        upgrades (one per pod) run one after another instead of racing on the same DDL.
+        """
         try:
             async with self.write() as conn:
+                if self.dialect == "postgresql":
+                    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
                 await conn.run_sync(_upgrade, revision)
         except (SQLAlchemyError, OSError) as exc:  # OSError: the server is unreachable
             raise errors.ConfigurationError(f"database migration failed: {exc}") from exc
 
+    async def ping(self) -> None:
+        """One round trip; raises :class:`errors.DatabaseUnavailable` when the server does not answer."""
+        async with self.read() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def wait_until_ready(self, *, within: float, max_delay: float = 5.0) -> None:
+        """Wait (with capped exponential backoff and a log line per try) until the database answers.
+
+        A process started during a database outage waits instead of exiting: a crash loop would
+        outlast the outage. Raises :class:`errors.DatabaseUnavailable` after ``within`` seconds.
+        """
+        deadline = time.monotonic() + within
+        delay = 0.1
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self.ping()
+            except errors.DatabaseUnavailable as exc:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                wait = min(delay, left)
+                log.warning("waiting for the database", attempt=attempt, retry_in=round(wait, 2), error=exc.message)
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, max_delay)
+            else:
+                if attempt > 1:
+                    log.info("database reachable", attempts=attempt)
+                return
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean "the database cannot be reached now", not "this query is wrong".
+
+    Refused or dropped connections, a server shutting down or starting up, pool timeouts, and
+    SQLite's busy lock. Constraint violations and bad SQL are not (they are bugs or conflicts).
+    """
+    if isinstance(exc, (OSError, TimeoutError, PoolTimeout)):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+            return True
+        return isinstance(exc.orig, (OSError, ConnectionError)) or _sqlstate(exc.orig).startswith(("08", "57P"))
+    # asyncpg errors raised while connecting are not wrapped by SQLAlchemy.
+    return _sqlstate(exc).startswith(("08", "57P"))
+
+
+def _sqlstate(exc: BaseException | None) -> str:
+    return str(getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None) or "")
+
+
+@contextlib.contextmanager
+def unavailable_as_error() -> Iterator[None]:
+    try:
+        yield
+    except errors.NsaasError:
+        raise
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise errors.DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from exc
+        raise
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

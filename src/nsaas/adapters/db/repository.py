@@ -352,6 +352,38 @@ class Repository:
             )
         return stored
 
+    async def idempotency_reserve(self, owner: str, key: str, *, body_hash: str) -> records.IdempotencyRecord | None:
+        """Reserve a key before its request is processed; the stored entry to replay when there is one.
+
+        Raises :class:`errors.IdempotencyMismatch` when the key was used with another body, and
+        :class:`errors.IdempotencyInUse` while a request with this key is still being processed.
+        """
+        now = self._clock()
+        try:
+            async with self.database.write() as conn:
+                stored = await idempotency.reserve(
+                    conn, owner=owner, key=key, body_hash=body_hash, now=now, fresh_after=self._fresh_after()
+                )
+        except exc.IntegrityError:
+            stored = await self.idempotency_get(owner, key)  # reserved concurrently by a duplicate
+            if stored is None:
+                raise _key_in_use(key) from None
+        if stored is None:
+            return None
+        if stored.body_hash != body_hash:
+            raise errors.IdempotencyMismatch(
+                "this Idempotency-Key was already used with a different request body",
+                details={"Idempotency-Key": key},
+            )
+        if stored.status_code == idempotency.IN_PROGRESS:
+            raise _key_in_use(key)
+        return stored
+
+    async def idempotency_unreserve(self, owner: str, key: str) -> None:
+        """Give up a reservation (the request failed); a completed entry is kept."""
+        async with self.database.write() as conn:
+            await idempotency.unreserve(conn, owner=owner, key=key)
+
     async def idempotency_put(
         self, owner: str, key: str, *, body_hash: str, status_code: int, response: Mapping[str, Any]
     ) -> records.IdempotencyRecord:
@@ -470,8 +502,15 @@ def _stale(request_id: str, *, expected: int, actual: int | None = None) -> erro
     )
 
 
-def _name_taken(name: str, taken: records.RequestRecord) -> errors.Conflict:
-    return errors.Conflict(
+def _key_in_use(key: str) -> errors.IdempotencyInUse:
+    return errors.IdempotencyInUse(
+        "a request with this Idempotency-Key is still being processed; retry shortly to get its response",
+        details={"Idempotency-Key": key},
+    )
+
+
+def _name_taken(name: str, taken: records.RequestRecord) -> errors.NameTaken:
+    return errors.NameTaken(
         f"namespace {name!r} is already requested (request {taken.id}, {taken.status})",
         details={"namespaceName": f"{name!r} is taken by request {taken.id}"},
     )
@@ -487,7 +526,7 @@ def _key_taken(key: str) -> errors.Conflict:
 def _create_conflict(name: str, error: exc.IntegrityError) -> errors.Conflict:
     if "idempotency_keys" in str(error.orig):
         return _key_taken("")
-    return errors.Conflict(
-        f"namespace {name!r} was requested at the same time by someone else",
+    return errors.NameTaken(
+        f"namespace {name!r} is already requested (by a request stored at the same moment)",
         details={"namespaceName": f"{name!r} is taken"},
     )

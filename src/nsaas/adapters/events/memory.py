@@ -31,5 +31,9 @@ class MemoryBus:
     async def start(self) -> None:
         return None
 
+    def status(self) -> dict[str, object]:
+        """Always listening: publisher and subscribers share this process."""
+        return {"listening": True, "reconnects": 0, "lastError": None}
+
     async def aclose(self) -> None:
         self._subscribers.clear()

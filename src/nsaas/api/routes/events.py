@@ -11,11 +11,11 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from nsaas import metrics
-from nsaas.api import schemas
+from nsaas.api import ratelimit, schemas
 from nsaas.api.deps import CallerDep, RuntimeDep
 from nsaas.domain import records
 from nsaas.runtime import Runtime
@@ -59,12 +59,25 @@ def _resume(last_event_id: str | None, default: int) -> int:
     return default
 
 
+async def _stream_slot(request: Request, who: CallerDep) -> AsyncIterator[None]:
+    """Holds one of the caller's (and the replica's) stream slots while the stream is open; 429 beyond."""
+    slots: ratelimit.StreamSlots = request.app.state.streams
+    slots.acquire(who.principal.subject)
+    try:
+        yield
+    finally:
+        slots.release(who.principal.subject)
+
+
+StreamSlot = Depends(_stream_slot)
+
+
 async def _visible(rt: RuntimeDep, who: CallerDep, name: str) -> records.RequestRecord:
     """Resolved before the stream starts, so a foreign or unknown name is a plain 404."""
     return await rt.requests.visible(name, who)
 
 
-@router.get("/namespaces/{name}/events", response_class=EventSourceResponse)
+@router.get("/namespaces/{name}/events", response_class=EventSourceResponse, dependencies=[StreamSlot])
 async def namespace_events(
     rt: RuntimeDep,
     record: Annotated[records.RequestRecord, Depends(_visible)],
@@ -75,7 +88,7 @@ async def namespace_events(
         yield event
 
 
-@router.get("/events", response_class=EventSourceResponse)
+@router.get("/events", response_class=EventSourceResponse, dependencies=[StreamSlot])
 async def all_events(
     rt: RuntimeDep,
     who: CallerDep,
@@ -83,6 +96,8 @@ async def all_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """Every new event of the namespaces the caller may see (from now, or from Last-Event-ID)."""
     teams = rt.requests.visible_teams(who)
-    start = _resume(last_event_id, await rt.timeline.latest_id())
+    latest = await rt.timeline.latest_id()
+    # Resuming from far back replays only the newest events; older ones are on each timeline.
+    start = max(_resume(last_event_id, latest), latest - rt.settings.server.sse_replay_limit)
     async for event in _stream(rt, after=start, request_id=None, teams=teams):
         yield event

@@ -43,13 +43,17 @@ async def ready(rt: RuntimeDep) -> JSONResponse:
 async def detailed(rt: RuntimeDep) -> JSONResponse:
     checks = await rt.operations.checks()
     serving = bool(checks["database"]["ok"])
+    listener = rt.bus.status()
+    healthy = all(c["ok"] for c in checks.values()) and listener["listening"]
     body = {
-        "status": "ready" if all(c["ok"] for c in checks.values()) else "degraded" if serving else "not-ready",
+        "status": "ready" if healthy else "degraded" if serving else "not-ready",
         "checks": checks,
         "engine": rt.settings.engine,
         "authMode": rt.settings.auth_mode,
         "database": rt.database.dialect,
         "reconciler": rt.reconciler_status(),
+        "eventListener": listener,
+        "gaugesAgeSeconds": _age(rt.operations.gauges_age()),
         "version": rt.version,
         "uptimeSeconds": round(time.monotonic() - STARTED, 1),
     }
@@ -57,6 +61,10 @@ async def detailed(rt: RuntimeDep) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def prometheus(rt: RuntimeDep) -> Response:
-    await rt.operations.refresh_gauges()
+async def prometheus() -> Response:
+    """Never touches the database: its gauges are refreshed in the background (``nsaas_gauges_age_seconds``)."""
     return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def _age(seconds: float) -> float | None:
+    return None if seconds == float("inf") else round(seconds, 1)
