@@ -13,10 +13,10 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
-from nsaas import config, metrics
+from nsaas import config, metrics, requestcontext
 from nsaas.adapters.db import database as db_module
 from nsaas.api import app as api_app
-from nsaas.api import middleware, server
+from nsaas.api import server
 from nsaas.cli import main, serve
 from tests.support.platform import Platform, free_port, running_platform, unique
 
@@ -141,7 +141,7 @@ async def test_a_stream_whose_reader_stopped_reading_is_dropped() -> None:
     async def receive() -> Any:
         await asyncio.Event().wait()
 
-    guarded = middleware.RequestContext(app, component="api", max_body_bytes=1024, stream_send_timeout_seconds=0.2)
+    guarded = requestcontext.RequestContext(app, component="api", max_body_bytes=1024, stream_send_timeout_seconds=0.2)
     before = metrics.EVENT_STREAMS_DROPPED._value.get()
     scope = {"type": "http", "method": "GET", "path": "/api/platform/events", "headers": []}
     await asyncio.wait_for(guarded(scope, receive, stuck_send), timeout=5)

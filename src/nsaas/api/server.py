@@ -3,7 +3,7 @@
 * headers: at most ``max_header_bytes`` (h11's incomplete-event limit) and complete within
   ``header_timeout_seconds`` of the connection opening or of the previous response (a client
   trickling header bytes is disconnected; uvicorn's own keep-alive timer restarts on every byte);
-* bodies: each chunk within ``body_timeout_seconds`` (408, see :mod:`nsaas.api.middleware`);
+* bodies: each chunk within ``body_timeout_seconds`` (408, see :mod:`nsaas.requestcontext`);
 * idle keep-alive connections close after ``keep_alive_seconds``; at most ``max_connections``
   are served at once (503 beyond).
 """
