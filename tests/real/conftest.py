@@ -91,10 +91,15 @@ def platform_kubeconfig(real_cluster: RealCluster) -> Path:
     """The worker's identity: the ServiceAccount of ``deploy/platform-api`` bound only to its
     ClusterRole and namespaced Roles, all applied from the real deploy files, and a token for it."""
     admin = real_cluster.kubeconfig
-    for namespace in (PLATFORM_NAMESPACE, "velero"):
+    names = ("serviceaccount.yaml", "clusterrole.yaml", "rbac-namespaced.yaml")
+    files = [DEPLOY / "platform-api" / name for name in names]
+    # Every namespace the files grant in (platform-system, velero, nsaas-requests, ...) must exist first.
+    homes = {doc["metadata"]["namespace"] for path in files for doc in yaml.safe_load_all(path.read_text())
+             if doc and "namespace" in doc.get("metadata", {})}  # fmt: skip
+    for namespace in sorted(homes | {PLATFORM_NAMESPACE, "velero"}):
         kubectl(admin, "create", "namespace", namespace, check=False)
-    for name in ("serviceaccount.yaml", "clusterrole.yaml", "rbac-namespaced.yaml"):
-        kubectl(admin, "apply", "--server-side", "-f", str(DEPLOY / "platform-api" / name))
+    for path in files:
+        kubectl(admin, "apply", "--server-side", "-f", str(path))
     token = kubectl(
         admin, "create", "token", PLATFORM_SERVICE_ACCOUNT, "-n", PLATFORM_NAMESPACE, "--duration=2h"
     ).stdout.strip()
