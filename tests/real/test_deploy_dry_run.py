@@ -18,9 +18,9 @@ pytestmark = [pytest.mark.real, pytest.mark.kubectl]
 OVERLAYS = ("development", "staging", "production")
 #: API groups served by kube-apiserver itself (everything else in the stack is a custom resource).
 BUILT_IN_GROUPS = {"", "apps", "batch", "autoscaling", "policy"}
-#: Namespaces docs/deployment.md lists as prerequisites (the Prometheus operator's, Velero's, the
-#: ingress gateway's): the stack puts objects there but does not create them.
-PREREQUISITE_NAMESPACES = ("monitoring", "velero", "istio-ingress")
+#: Namespaces the operators' own installs create (the Prometheus operator's, Velero's, the ingress
+#: gateway's, the External Secrets operator's): the stack puts objects there but does not create them.
+PREREQUISITE_NAMESPACES = ("monitoring", "velero", "istio-ingress", "external-secrets-system")
 
 
 def built_in(doc: dict[str, object]) -> bool:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import RowMapping, and_, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from nsaas.adapters.db import database, rows, tables
@@ -116,7 +117,12 @@ class Outbox:
             teams = sorted({e.team for e in events})
             found = await conn.execute(select(C).where(C.c.team.in_(teams)))
             queued = build(events, [_channel(row) for row in found.mappings()])
-            await _insert_new(conn, queued, now=now)
+            try:
+                await _insert_new(conn, queued, now=now)
+            except IntegrityError as exc:
+                # Another notifier is queueing the same events (its rows hold the dedup keys): the same
+                # lost race as a moved cursor, so the same answer, and this transaction rolls back.
+                raise errors.Conflict("another notifier queued these events", details={"cursor": str(cursor)}) from exc
             moved = await conn.execute(
                 update(K).where(K.c.name == CURSOR, K.c.last_event_id == cursor).values(last_event_id=events[-1].id)
             )
