@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -86,6 +87,11 @@ def token_kubeconfig(admin_kubeconfig: Path, token: str, path: Path, *, user: st
     return path
 
 
+def namespaces_used(docs: list[dict[str, Any]]) -> set[str]:
+    """The namespaces objects are placed in (they must exist before the objects can be applied)."""
+    return {doc["metadata"]["namespace"] for doc in docs if doc.get("metadata", {}).get("namespace")}
+
+
 @pytest.fixture(scope="session")
 def platform_kubeconfig(real_cluster: RealCluster) -> Path:
     """The worker's identity: the ServiceAccount of ``deploy/platform-api`` bound only to its
@@ -94,9 +100,8 @@ def platform_kubeconfig(real_cluster: RealCluster) -> Path:
     names = ("serviceaccount.yaml", "clusterrole.yaml", "rbac-namespaced.yaml")
     files = [DEPLOY / "platform-api" / name for name in names]
     # Every namespace the files grant in (platform-system, velero, nsaas-requests, ...) must exist first.
-    homes = {doc["metadata"]["namespace"] for path in files for doc in yaml.safe_load_all(path.read_text())
-             if doc and "namespace" in doc.get("metadata", {})}  # fmt: skip
-    for namespace in sorted(homes | {PLATFORM_NAMESPACE, "velero"}):
+    docs = [doc for path in files for doc in yaml.safe_load_all(path.read_text()) if doc]
+    for namespace in sorted(namespaces_used(docs) | {PLATFORM_NAMESPACE, "velero"}):
         kubectl(admin, "create", "namespace", namespace, check=False)
     for path in files:
         kubectl(admin, "apply", "--server-side", "-f", str(path))
