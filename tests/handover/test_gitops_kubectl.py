@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.handover import devserver
+from tests.support.platform import wait_for
 
 # Each starts (or shares) a real `nsaas dev` process: minutes, so `make ci` runs them and `make test` does not.
 pytestmark = [pytest.mark.kubectl, pytest.mark.slow]
@@ -26,17 +25,6 @@ def _kubectl(kubectl: str, dev: devserver.DevServer, *args: str) -> str:
         [kubectl, "--kubeconfig", str(dev.kubeconfig), *args], capture_output=True, text=True, timeout=60, check=True
     )
     return done.stdout
-
-
-def _eventually(what: str, probe: Callable[[], Any], *, timeout: float = 120) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"{what} did not happen in {timeout} s; last seen: {last!r}")
 
 
 def _request(kubectl: str, dev: devserver.DevServer) -> dict[str, Any]:
@@ -64,7 +52,7 @@ def test_a_namespace_request_applied_with_kubectl_is_provisioned_resized_protect
     dev: devserver.DevServer, kubectl: str
 ) -> None:
     _kubectl(kubectl, dev, "apply", "-f", str(EXAMPLE))
-    ready = _eventually("Ready=True", lambda: _when(_request(kubectl, dev), generation=1))
+    ready = wait_for("Ready=True", lambda: _when(_request(kubectl, dev), generation=1))
     assert _conditions(ready) == {"Accepted": "True", "Ready": "True", "Failed": "False"}
     assert ready["status"]["observedGeneration"] == ready["metadata"]["generation"]
     assert _tier(kubectl, dev) == "small"
@@ -82,8 +70,8 @@ def test_a_namespace_request_applied_with_kubectl_is_provisioned_resized_protect
         "-p",
         '{"spec":{"resourceTier":"medium"}}',
     )
-    _eventually("the namespace to become medium", lambda: _tier(kubectl, dev) == "medium")
-    resized = _eventually("Ready at generation 2", lambda: _when(_request(kubectl, dev), generation=2))
+    wait_for("the namespace to become medium", lambda: _tier(kubectl, dev) == "medium")
+    resized = wait_for("Ready at generation 2", lambda: _when(_request(kubectl, dev), generation=2))
     assert resized["metadata"]["generation"] == 2
 
     subprocess.run([devserver.NSAAS, "logout"], env=dict(dev.env), capture_output=True, timeout=120, check=True)
@@ -94,7 +82,7 @@ def test_a_namespace_request_applied_with_kubectl_is_provisioned_resized_protect
     assert "pull request" in refused.stderr
 
     _kubectl(kubectl, dev, "-n", "nsaas-requests", "delete", "nsreq", NAME)
-    _eventually(
+    wait_for(
         "decommissioning",
         lambda: json.loads(dev.cli("ns", "get", NAME, "-o", "json").stdout or "{}").get("status") == "deleted",
     )

@@ -11,16 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.real.conftest import DEPLOY, kubectl
+from tests.real.conftest import DEPLOY, kubectl, namespaces_used
 
 pytestmark = [pytest.mark.real, pytest.mark.kubectl]
 
 OVERLAYS = ("development", "staging", "production")
 #: API groups served by kube-apiserver itself (everything else in the stack is a custom resource).
 BUILT_IN_GROUPS = {"", "apps", "batch", "autoscaling", "policy"}
-#: Namespaces docs/deployment.md lists as prerequisites (the Prometheus operator's, Velero's, the
-#: ingress gateway's): the stack puts objects there but does not create them.
-PREREQUISITE_NAMESPACES = ("monitoring", "velero", "istio-ingress")
 
 
 def built_in(doc: dict[str, object]) -> bool:
@@ -43,11 +40,11 @@ def rendered(overlay: str) -> list[dict[str, object]]:
 def test_every_built_in_object_of_the_overlay_passes_a_server_side_dry_run(overlay: str, real_kubeconfig: Path) -> None:
     docs = [d for d in rendered(overlay) if built_in(d)]
     assert len(docs) > 20, f"{overlay} renders suspiciously few built-in objects: {len(docs)}"
-    # Objects in a namespace can be dry-run only where the namespace exists: create those first.
-    prerequisites = [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in PREREQUISITE_NAMESPACES
-    ]
-    namespaces = [d for d in docs if d["kind"] == "Namespace"] + prerequisites
+    # Objects in a namespace can be dry-run only where the namespace exists: create those first, the
+    # overlay's own and those the operators' installs create (monitoring, velero, istio-ingress, ...).
+    defined = [d for d in docs if d["kind"] == "Namespace"]
+    missing = namespaces_used(docs) - {str(d["metadata"]["name"]) for d in defined}
+    namespaces = defined + [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in sorted(missing)]
     kubectl(real_kubeconfig, "apply", "--server-side", "-f", "-", stdin=yaml.safe_dump_all(namespaces))
     done = kubectl(
         real_kubeconfig,

@@ -161,6 +161,19 @@ async def _cleanup(plat: Platform) -> None:
                 )
 
 
+def wait_for(what: str, probe: Callable[[], Any], *, timeout: float = 120) -> Any:
+    """Poll ``probe`` (blocking, every half second) until it returns something truthy, and return that;
+    fail naming ``what`` and the last value seen if ``timeout`` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(0.5)
+    raise AssertionError(f"{what} did not happen in {timeout} s; last seen: {last!r}")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

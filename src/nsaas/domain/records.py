@@ -163,6 +163,19 @@ class NewAudit:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Which audit records to read: every field that is set must match (times are inclusive bounds)."""
+
+    actor: str | None = None
+    action: str | None = None
+    target: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    team: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AuditRecord:
     id: int
     at: datetime

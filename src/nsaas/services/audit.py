@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
-from typing import Any
+from dataclasses import asdict
 
 from nsaas import metrics
 from nsaas.domain import errors, identity, records
@@ -16,62 +15,28 @@ class AuditTrail:
         self.repo = repo
 
     async def page(
-        self,
-        principal: identity.Principal,
-        *,
-        actor: str | None = None,
-        action: str | None = None,
-        target: str | None = None,
-        outcome: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        offset: int = 0,
-        limit: int = 100,
-        team: str | None = None,
+        self, principal: identity.Principal, where: records.AuditQuery, *, offset: int = 0, limit: int = 100
     ) -> tuple[list[records.AuditRecord], int]:
         """A page of audit records, newest first, and the total; PermissionDenied for anyone else."""
         _require_reader(principal)
-        return await self.repo.list_audit(
-            actor=actor,
-            action=action,
-            target=target,
-            outcome=outcome,
-            since=since,
-            until=until,
-            offset=offset,
-            limit=limit,
-            team=team,
-        )
+        return await self.repo.list_audit(**asdict(where), offset=offset, limit=limit)
 
     async def facets(self, principal: identity.Principal) -> dict[str, list[str]]:
         """The actions, actors and teams that occur: the choices of the log's filters."""
         _require_reader(principal)
         return await self.repo.audit_facets()
 
-    def export(
-        self,
-        principal: identity.Principal,
-        *,
-        actor: str | None = None,
-        action: str | None = None,
-        target: str | None = None,
-        outcome: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        team: str | None = None,
-    ) -> AsyncIterator[records.AuditRecord]:
+    def export(self, principal: identity.Principal, where: records.AuditQuery) -> AsyncIterator[records.AuditRecord]:
         """Every matching record, newest first, at most ``EXPORT_MAX_ROWS``, read a page at a time.
 
         The permission is checked now, not when the stream starts: a refusal is still a 403.
         """
         _require_reader(principal)
-        filters = {"actor": actor, "action": action, "target": target, "outcome": outcome, "since": since,
-                   "until": until, "team": team}  # fmt: skip
-        return self._all(filters)
+        return self._all(where)
 
-    async def _all(self, filters: dict[str, Any]) -> AsyncIterator[records.AuditRecord]:
+    async def _all(self, where: records.AuditQuery) -> AsyncIterator[records.AuditRecord]:
         for offset in range(0, EXPORT_MAX_ROWS, EXPORT_PAGE):
-            items, _ = await self.repo.list_audit(**filters, offset=offset, limit=EXPORT_PAGE)
+            items, _ = await self.repo.list_audit(**asdict(where), offset=offset, limit=EXPORT_PAGE)
             for item in items:
                 yield item
             if len(items) < EXPORT_PAGE:

@@ -38,7 +38,7 @@ from typing import Any
 import structlog
 
 from nsaas import config
-from nsaas.domain import changes, errors, identity, lifecycle, policy, records, requests, sources
+from nsaas.domain import audit, changes, errors, identity, lifecycle, policy, records, requests, sources
 from nsaas.services import ports
 from nsaas.services import requests as request_service
 
@@ -249,7 +249,7 @@ class GitOpsSync:
             expected_version=None,
             change=changes.Change(source=sources.API, source_ref=None),
             event=records.NewEvent(kind="warning", message=message),
-            audit=caller.audit("namespace.decommission", record.name, outcome="denied", detail=message),
+            audit=caller.audit(audit.DECOMMISSION, record.name, outcome="denied", detail=message),
         )
         await self.bus.publish(await self.repo.latest_event_id())
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import RowMapping, and_, delete, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from nsaas.adapters.db import database, rows, tables
@@ -175,24 +176,24 @@ class Outbox:
 
 
 async def _insert_new(conn: AsyncConnection, queued: Sequence[Queued], *, now: datetime) -> None:
+    """Queue each delivery once: a dedup key already queued (by an earlier tick, or by a rival notifier
+    whose transaction is still open) is skipped by the database itself, not by a read beforehand; a
+    rival's race is then settled by the cursor check."""
     if not queued:
         return
-    keys = [q.dedup_key for q in queued]
-    known = set((await conn.execute(select(O.c.dedup_key).where(O.c.dedup_key.in_(keys)))).scalars())
-    fresh = [q for q in queued if q.dedup_key not in known]
-    if fresh:
-        await conn.execute(
-            insert(O),
-            [
-                {
-                    "dedup_key": q.dedup_key,
-                    "channel_id": q.channel_id,
-                    "event_type": q.event_type,
-                    "payload": dict(q.payload),
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
-                for q in fresh
-            ],
-        )
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    await conn.execute(
+        dialect.insert(O).on_conflict_do_nothing(index_elements=[O.c.dedup_key]),
+        [
+            {
+                "dedup_key": q.dedup_key,
+                "channel_id": q.channel_id,
+                "event_type": q.event_type,
+                "payload": dict(q.payload),
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for q in queued
+        ],
+    )

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -28,17 +27,6 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
-@dataclass(frozen=True, slots=True)
-class AuditFilter:
-    actor: str | None
-    action: str | None
-    target: str | None
-    outcome: str | None
-    since: datetime | None
-    until: datetime | None
-    team: str | None
-
-
 def audit_filter(
     actor: Annotated[str | None, Query(max_length=200)] = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
@@ -47,11 +35,11 @@ def audit_filter(
     since: datetime | None = None,
     until: datetime | None = None,
     team: Annotated[str | None, Query(max_length=32, description="records about this team's namespaces")] = None,
-) -> AuditFilter:
-    return AuditFilter(actor, action, target, outcome, _utc(since), _utc(until), team)
+) -> records.AuditQuery:
+    return records.AuditQuery(actor, action, target, outcome, _utc(since), _utc(until), team)
 
 
-FilterDep = Annotated[AuditFilter, Depends(audit_filter)]
+FilterDep = Annotated[records.AuditQuery, Depends(audit_filter)]
 
 
 @router.get("/audit", response_model=schemas.Envelope[schemas.AuditPage])
@@ -62,7 +50,7 @@ async def audit_log(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    items, total = await rt.audit.page(principal, **asdict(where), offset=offset, limit=limit)
+    items, total = await rt.audit.page(principal, where, offset=offset, limit=limit)
     return schemas.ok({"items": [schemas.audit(a) for a in items], "total": total, "offset": offset, "limit": limit})
 
 
@@ -84,7 +72,7 @@ async def audit_export(
     format: Annotated[Literal["ndjson", "csv"], Query()] = "ndjson",
 ) -> StreamingResponse:
     """Every matching record, newest first (at most 100,000), for a SIEM: one JSON object a line, or CSV."""
-    found = rt.audit.export(principal, **asdict(where))
+    found = rt.audit.export(principal, where)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     headers = {"Content-Disposition": f'attachment; filename="nsaas-audit-{stamp}.{format}"'}
     if format == "csv":
