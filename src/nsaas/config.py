@@ -51,6 +51,11 @@ class ClusterSettings(BaseModel):
     breaker_failure_threshold: int = Field(default=20, ge=1)
     breaker_reset_seconds: float = Field(default=10.0, gt=0)
     field_manager: str = "nsaas"
+    #: Keep-alive connections to the API server, all kept open; requests beyond them wait for a free
+    #: one instead of opening (and closing) a connection each. Unset: ``engines.max_concurrent_steps``.
+    max_connections: int | None = Field(default=None, ge=1, le=1000)
+    #: How long an idle connection is kept; below the API server's own idle timeout.
+    keepalive_seconds: float = Field(default=20.0, gt=0)
 
 
 class EngineSettings(BaseModel):

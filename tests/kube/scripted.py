@@ -91,7 +91,7 @@ def make_cluster(server: ScriptedServer, fake: FakeTime, nsaas_settings: config.
     lk = client.connect_to(
         server="https://scripted.invalid",
         token="t",
-        settings=nsaas_settings.cluster,
+        settings=nsaas_settings,
         transport=httpx2.MockTransport(server.handle),
     )
     return cluster.Cluster(lk, settings=nsaas_settings, sleep=fake.sleep, clock=fake.clock, rng=random.Random(7))

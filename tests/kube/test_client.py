@@ -68,3 +68,11 @@ def test_only_kinds_the_platform_manages_have_resource_classes() -> None:
     assert client.resource_class("argoproj.io/v1alpha1", "Workflow").__name__ == "Workflow"
     with pytest.raises(errors.ClusterRejected):
         client.resource_class("v1", "Secret")
+
+
+def test_the_connection_pool_follows_the_worker_concurrency_unless_set() -> None:
+    assert client.pool_size(config.Settings(engines=config.EngineSettings(max_concurrent_steps=7))) == 7
+    explicit = config.Settings(
+        engines=config.EngineSettings(max_concurrent_steps=7), cluster=config.ClusterSettings(max_connections=50)
+    )
+    assert client.pool_size(explicit) == 50

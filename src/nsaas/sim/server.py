@@ -68,13 +68,15 @@ class Simulator:
             kube=self.api,
             token=self.token,
             fault_rules=self.faults,
-            extra_stats=lambda: {"workflowsRunning": self._workflows.active},
+            extra_stats=lambda: {"workflowsRunning": self._workflows.active, "tlsHandshakes": self.tls_handshakes},
         )
         self._server: uvicorn.Server | None = None
         self._serving: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._url = ""
         self._tls: tls.Material | None = None
+        #: TLS handshakes accepted so far: one per new client connection, so reconnect churn shows here.
+        self.tls_handshakes = 0
         self.state_file = state_file
         self._save_seconds = save_seconds
         self._saver: asyncio.Task[None] | None = None
@@ -121,7 +123,7 @@ class Simulator:
             access_log=False,
             timeout_graceful_shutdown=2,
             timeout_keep_alive=30,
-            ssl_context_factory=lambda _config, _default: material.server_context(),
+            ssl_context_factory=lambda _config, _default: self._server_context(material),
         )
         self._server = uvicorn.Server(config)
         self._serving = asyncio.create_task(self._server.serve(sockets=[sock]))
@@ -136,6 +138,14 @@ class Simulator:
             controller.start()
         if self.state_file is not None:
             self._saver = asyncio.create_task(self._save_periodically(self.state_file))
+
+    def _server_context(self, material: tls.Material) -> ssl.SSLContext:
+        context = material.server_context()
+        context.sni_callback = self._count_handshake  # called on every ClientHello, with or without SNI
+        return context
+
+    def _count_handshake(self, _socket: Any, _server_name: str | None, _context: ssl.SSLContext) -> None:
+        self.tls_handshakes += 1
 
     async def _save_periodically(self, path: pathlib.Path) -> None:
         saved = -1

@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from typing import Any, TypeAlias
 
 import httpx2
-from lightkube import AsyncClient, ConfigError, KubeConfig
+from lightkube import AsyncClient, ConfigError, KubeConfig, SingleConfig
+from lightkube.config import client_adapter
 from lightkube.config import models as config_models
 from lightkube.core import resource as lk_resource
 from lightkube.core.resource_registry import resource_registry
@@ -101,22 +102,57 @@ def _timeout(settings: config.ClusterSettings) -> httpx2.Timeout:
     return httpx2.Timeout(settings.request_timeout_seconds)
 
 
+def pool_size(settings: config.Settings) -> int:
+    """Connections kept to the API server: as configured, else one per concurrent reconcile step."""
+    return settings.cluster.max_connections or settings.engines.max_concurrent_steps
+
+
+def _transport(single: SingleConfig, settings: config.Settings) -> httpx2.AsyncHTTPTransport:
+    """A transport whose every connection is kept alive (keep-alive limit = connection limit).
+
+    httpx's default keeps 20 of up to 100 connections: a worker running 20 drift checks of a dozen
+    concurrent GETs each opened and closed dozens of TLS connections per pass. With the limits
+    equal, a request beyond the pool waits for a free connection instead. Certificate trust and
+    client certificates come from lightkube's own ``verify_cluster``, as without a transport.
+    """
+    assert single.user is not None  # checked by _client
+    size = pool_size(settings)
+    limits = httpx2.Limits(
+        max_connections=size, max_keepalive_connections=size, keepalive_expiry=settings.cluster.keepalive_seconds
+    )
+    verify = client_adapter.verify_cluster(single.cluster, single.user, single.abs_file)
+    return httpx2.AsyncHTTPTransport(verify=verify, limits=limits)
+
+
+def _client(
+    single: SingleConfig | None, settings: config.Settings, transport: httpx2.AsyncBaseTransport | None = None
+) -> AsyncClient:
+    if single is None or single.user is None:
+        raise errors.ConfigurationError("the Kubernetes client configuration has no current context or user")
+    cluster = settings.cluster
+    return AsyncClient(
+        single,
+        timeout=_timeout(cluster),
+        field_manager=cluster.field_manager,
+        transport=transport or _transport(single, settings),
+    )
+
+
 def connect(*, settings: config.Settings) -> AsyncClient:
     """A client from the configured kubeconfig, else in-cluster config, else ``KUBECONFIG``/default."""
-    cluster = settings.cluster
     try:
         kubeconfig = KubeConfig.from_file(settings.kubeconfig) if settings.kubeconfig else KubeConfig.from_env()
-        single = kubeconfig.get(context_name=cluster.context)
+        single = kubeconfig.get(context_name=settings.cluster.context)
     except (ConfigError, OSError, KeyError, ValueError) as exc:
         raise errors.ConfigurationError(f"cannot load Kubernetes client configuration: {exc}") from exc
-    return AsyncClient(single, timeout=_timeout(cluster), field_manager=cluster.field_manager)
+    return _client(single, settings)
 
 
 def connect_to(
     *,
     server: str,
     token: str,
-    settings: config.ClusterSettings,
+    settings: config.Settings,
     ca_file: str | None = None,
     insecure: bool = False,
     transport: httpx2.AsyncBaseTransport | None = None,
@@ -127,7 +163,5 @@ def connect_to(
     """
     cluster = config_models.Cluster(server=server, certificate_auth=ca_file, insecure=insecure)
     user = config_models.User(token=token)
-    kubeconfig = KubeConfig.from_one(cluster=cluster, user=user, context_name="nsaas")
-    return AsyncClient(
-        kubeconfig, timeout=_timeout(settings), field_manager=settings.field_manager, transport=transport
-    )
+    single = KubeConfig.from_one(cluster=cluster, user=user, context_name="nsaas").get()
+    return _client(single, settings, transport)

@@ -61,9 +61,7 @@ class Cluster:
     @classmethod
     def from_token(cls, *, server: str, token: str, settings: config.Settings, ca_file: str | None = None) -> Cluster:
         """Connect to ``server`` with a bearer token."""
-        return cls(
-            client.connect_to(server=server, token=token, settings=settings.cluster, ca_file=ca_file), settings=settings
-        )
+        return cls(client.connect_to(server=server, token=token, settings=settings, ca_file=ca_file), settings=settings)
 
     @property
     def stats(self) -> resilience.CallStats:
