@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import exc
+from sqlalchemy import event, exc
 
 from nsaas.adapters.db import database, repository
+from nsaas.adapters.db import repository as repository_module
 from nsaas.domain import changes, errors, lifecycle
 from tests.db import given
 
@@ -236,3 +237,27 @@ async def test_creations_are_counted_per_user_for_the_rate_limit(database: datab
     assert await repo.count_created_by("alice@example.com", since=clock.now - timedelta(minutes=5)) == 1
     assert await repo.count_created_by("alice@example.com", since=given.T0) == 2
     assert await repo.count_created_by("mallory@example.com", since=given.T0) == 0
+
+
+async def test_the_ended_requests_among_many_ids_are_read_in_batches(
+    repository: repository.Repository, database: database.Database
+) -> None:
+    """The orphan sweep's read: ended requests only, unknown ids skipped, one query per batch of ids."""
+    live = await given.create(repository, "still-live")
+    ended = await given.create(repository, "was-deleted")
+    await repository.update(ended.id, expected_version=1, change=changes.Change(status=S.DECOMMISSIONING))
+    await repository.update(ended.id, expected_version=2, change=changes.Change(status=S.DELETED, end_state=S.DELETED))
+    unknown = [f"unknown-{i}" for i in range(2 * repository_module.ID_BATCH)]
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        found = await repository.ended_requests([live.id, ended.id, *unknown])
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+    assert [r.id for r in found] == [ended.id]
+    assert len(statements) == 3  # 1,002 ids in batches of 500

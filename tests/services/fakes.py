@@ -158,6 +158,10 @@ class Store:
         except KeyError:
             raise errors.NotFound(f"no request {request_id}") from None
 
+    async def ended_requests(self, request_ids: Sequence[str]) -> list[records.RequestRecord]:
+        wanted = set(request_ids)
+        return [r for r in self.requests.values() if r.id in wanted and r.status in lifecycle.TERMINAL]
+
     async def find_live_by_name(self, name: str) -> records.RequestRecord | None:
         return next((r for r in self.requests.values() if r.name == name and r.live), None)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from collections.abc import Mapping, Sequence
 
 from nsaas import config
-from nsaas.domain import lifecycle
+from nsaas.domain import lifecycle, records
 from nsaas.reconcile import loop
 from nsaas.services import requests
 from tests.services import fakes
@@ -133,6 +135,47 @@ async def test_a_namespace_reappearing_after_its_request_ended_is_swept(
     assert await reconciler.housekeeping.sweep_orphans() == 1
     assert cluster.deleted == ["team-a-shop"]
     assert "someone-elses" in cluster.namespaces
+
+
+async def test_the_orphan_sweep_reads_the_owning_requests_in_one_batch(
+    reconciler: loop.Reconciler, store: fakes.Store, cluster: fakes.Cluster
+) -> None:
+    """One database call for the whole sweep, not one per managed namespace."""
+    reads: list[str] = []
+    real_get, real_batch = store.get, store.ended_requests
+
+    async def counted_get(request_id: str) -> records.RequestRecord:
+        reads.append("get")
+        return await real_get(request_id)
+
+    async def counted_batch(ids: Sequence[str]) -> list[records.RequestRecord]:
+        reads.append("ended_requests")
+        return await real_batch(ids)
+
+    store.get, store.ended_requests = counted_get, counted_batch  # type: ignore[method-assign]
+    for i in range(30):
+        cluster.namespaces[f"ns-{i}"] = fakes.Namespace(
+            f"ns-{i}", {"platform.io/managed": "true", "platform.io/request-id": f"unknown-{i}"}
+        )
+    assert await reconciler.housekeeping.sweep_orphans() == 0
+    assert reads == ["ended_requests"]
+
+
+async def test_a_slow_orphan_sweep_does_not_hold_up_claiming(
+    reconciler: loop.Reconciler, cluster: fakes.Cluster, clock: fakes.Clock
+) -> None:
+    """The sweep runs beside the loop: housekeeping returns while the cluster listing still hangs."""
+    release = asyncio.Event()
+    listing = cluster.list_namespaces
+
+    async def slow_listing(*, labels: Mapping[str, str]) -> list[fakes.Namespace]:
+        await release.wait()
+        return await listing(labels=labels)
+
+    cluster.list_namespaces = slow_listing  # type: ignore[method-assign]
+    await asyncio.wait_for(reconciler.housekeeping.run(clock()), timeout=5)
+    release.set()
+    await reconciler.housekeeping.settled()
 
 
 async def test_housekeeping_purges_expired_idempotency_keys_once_per_resync(

@@ -1,5 +1,9 @@
 """Work no single request claims: TTL warnings and expiry, the orphan sweep, expired idempotency keys.
 
+TTL runs in the loop's tick (one bounded query). The sweep and the purge run once per resync
+interval as a task beside the loop, so a sweep over thousands of namespaces never holds up
+claiming; the sweep reads the owning requests of all listed namespaces in one batched query.
+
 Each job is safe to run on every replica at once: expiry and warnings are optimistic writes
 (a stale version or a lost race is simply skipped and looked at next tick), the sweep deletes
 only namespaces that carry the platform's labels and the id of a request that is over, and the
@@ -8,6 +12,7 @@ purge deletes only keys past their time to live.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -45,17 +50,38 @@ class Housekeeping:
         self._bundle = bundle
         self.ownership = ownership.Ownership.of(settings.labels)
         self._last_sweep: datetime | None = None
+        self._periodic: asyncio.Task[None] | None = None
 
     async def run(self, now: datetime) -> None:
-        """TTL every tick; the sweep and the purge once per resync interval."""
+        """TTL now; the sweep and the purge started in the background once per resync interval."""
         await self.expire(now)
         due = (
             self._last_sweep is None or (now - self._last_sweep).total_seconds() >= self.settings.engines.resync_seconds
         )
-        if due:
+        if due and (self._periodic is None or self._periodic.done()):
             self._last_sweep = now
+            self._periodic = asyncio.create_task(self._sweep_and_purge(), name="nsaas-housekeeping")
+
+    async def _sweep_and_purge(self) -> None:
+        try:
             await self.sweep_orphans()
             await self.repo.idempotency_purge()
+        except errors.DatabaseUnavailable as exc:
+            log.warning("housekeeping skipped; database unavailable", error=exc.message)
+        except Exception as exc:
+            log.exception("housekeeping failed", error=str(exc))
+
+    async def settled(self) -> None:
+        """Wait for a sweep and purge under way (tests and :meth:`Reconciler.tick` use it)."""
+        if self._periodic is not None:
+            await asyncio.shield(self._periodic)
+
+    async def aclose(self) -> None:
+        """Stop a sweep under way (the next worker to start sweeps again)."""
+        if self._periodic is not None:
+            self._periodic.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._periodic
 
     # ---- orphans ---------------------------------------------------------------------------------
 
@@ -73,10 +99,16 @@ class Housekeeping:
         except errors.ClusterError as exc:
             log.warning("orphan sweep skipped", error=exc.message)
             return 0
+        owners = {
+            info.name: owner
+            for info in managed
+            if info.phase != "Terminating" and (owner := self.ownership.owner(info.labels))
+        }
+        ended = {r.id: r for r in await self.repo.ended_requests(sorted(set(owners.values())))}
         started = 0
         for info in managed:
-            record = await self._ended_owner(info)
-            if record is None:
+            record = ended.get(owners.get(info.name, ""))
+            if record is None or record.name != info.name:
                 continue
             with contextlib.suppress(errors.ClusterError):
                 await self.cluster.delete_by_selector(bundle=self._bundle(record))
@@ -91,19 +123,6 @@ class Housekeeping:
                 )
                 await self.repo.add_audit(outcomes.audit(actions.ORPHAN_DELETED, record))
         return started
-
-    async def _ended_owner(self, info: ports.NamespaceInfo) -> records.RequestRecord | None:
-        """The ended request that owns this live namespace, if any."""
-        request_id = self.ownership.owner(info.labels)
-        if not request_id or info.phase == "Terminating":
-            return None
-        try:
-            record = await self.repo.get(request_id)
-        except errors.NotFound:
-            return None
-        if record.status not in lifecycle.TERMINAL or record.name != info.name:
-            return None
-        return record
 
     # ---- TTL -------------------------------------------------------------------------------------
 

@@ -104,6 +104,7 @@ class Reconciler:
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
                 await self._cancel_running()
+                await self.housekeeping.aclose()
 
     async def _listen(self, wakeups: asyncio.Queue[int]) -> None:
         while True:
@@ -111,12 +112,13 @@ class Reconciler:
             self._wake.set()
 
     async def tick(self) -> int:
-        """One pass: housekeeping, claim due requests into free slots and wait for those steps."""
+        """One pass: housekeeping, claim due requests into free slots and wait for those steps and the sweep."""
         before = set(self._running.values())
         claimed = await self._fill()
         mine = [t for t in self._running.values() if t not in before]
         if mine:
             await asyncio.gather(*mine, return_exceptions=True)
+        await self.housekeeping.settled()
         return claimed
 
     async def _fill(self) -> int:

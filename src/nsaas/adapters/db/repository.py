@@ -23,6 +23,8 @@ from nsaas.domain import changes, errors, lifecycle, records
 
 R = tables.namespace_requests
 E = tables.status_events
+#: Ids per ``IN (...)`` list: well under every driver's bound-parameter limit (SQLite's is 32,766).
+ID_BATCH = 500
 Clock = Callable[[], datetime]
 
 
@@ -183,6 +185,14 @@ class Repository:
         """The request, or :class:`errors.NotFound`."""
         async with self.database.read() as conn:
             return await requests_sql.load(conn, request_id)
+
+    async def ended_requests(self, request_ids: Sequence[str]) -> list[records.RequestRecord]:
+        """The requests among ``request_ids`` that are over: one query per :data:`ID_BATCH` ids."""
+        found: list[records.RequestRecord] = []
+        async with self.database.read() as conn:
+            for start in range(0, len(request_ids), ID_BATCH):
+                found += await requests_sql.ended(conn, request_ids[start : start + ID_BATCH])
+        return found
 
     async def find_live_by_name(self, name: str) -> records.RequestRecord | None:
         async with self.database.read() as conn:

@@ -15,6 +15,7 @@ from nsaas.domain import errors, lifecycle, records, tiers
 R = tables.namespace_requests
 ACTIVE = sorted(s.value for s in lifecycle.ACTIVE)
 LIVE = sorted(s.value for s in lifecycle.LIVE)
+TERMINAL = sorted(s.value for s in lifecycle.TERMINAL)
 
 
 async def load(conn: AsyncConnection, request_id: str, *, lock: bool = False) -> records.RequestRecord:
@@ -144,6 +145,12 @@ async def expiring(conn: AsyncConnection, *, before: datetime, limit: int) -> li
         .order_by(R.c.expires_at, R.c.id)
         .limit(limit)
     )
+    return [rows.request(row) for row in (await conn.execute(query)).mappings()]
+
+
+async def ended(conn: AsyncConnection, request_ids: Sequence[str]) -> list[records.RequestRecord]:
+    """The requests among ``request_ids`` that are over (a terminal status), in one query."""
+    query = select(R).where(R.c.id.in_(request_ids), R.c.status.in_(TERMINAL))
     return [rows.request(row) for row in (await conn.execute(query)).mappings()]
 
 
