@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from nsaas.adapters.db import repository
+import sqlalchemy
+
+from nsaas.adapters.db import database, repository
 from nsaas.domain import lifecycle, records, requests
 
 S = lifecycle.Status
@@ -67,3 +71,19 @@ def event(message: str = "requested", kind: records.EventKind = "status") -> rec
 
 async def create(repo: repository.Repository, name: str = "payments-dev", **kwargs: Any) -> records.RequestRecord:
     return await repo.create_request(new_request(name, **kwargs), event=event(), audit=audit(target=name))
+
+
+@contextlib.contextmanager
+def selects(db: database.Database) -> Iterator[list[str]]:
+    """The SELECT statements sent to the database inside the block, in order."""
+    sent: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append(statement)
+
+    sqlalchemy.event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sqlalchemy.event.remove(db.engine.sync_engine, "before_cursor_execute", record)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, exc
+from sqlalchemy import exc
 
 from nsaas.adapters.db import database, repository
 from nsaas.adapters.db import repository as repository_module
@@ -248,16 +248,7 @@ async def test_the_ended_requests_among_many_ids_are_read_in_batches(
     await repository.update(ended.id, expected_version=1, change=changes.Change(status=S.DECOMMISSIONING))
     await repository.update(ended.id, expected_version=2, change=changes.Change(status=S.DELETED, end_state=S.DELETED))
     unknown = [f"unknown-{i}" for i in range(2 * repository_module.ID_BATCH)]
-    statements: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with given.selects(database) as statements:
         found = await repository.ended_requests([live.id, ended.id, *unknown])
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
     assert [r.id for r in found] == [ended.id]
     assert len(statements) == 3  # 1,002 ids in batches of 500

@@ -43,6 +43,8 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 TERMINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 #: States in which the namespace exists or is meant to exist (counted against team caps).
 LIVE = frozenset({S.PENDING_APPROVAL, S.PROVISIONING, S.READY, S.UPDATING, S.FAILED, S.DECOMMISSIONING})
+#: Live states whose namespace holds its tier's quota (and so its cost): all but awaiting approval.
+RESERVING = LIVE - {S.PENDING_APPROVAL}
 #: States the reconciler has work to do in.
 ACTIVE = frozenset({S.PROVISIONING, S.UPDATING, S.DECOMMISSIONING, S.READY, S.FAILED})
 #: How decommissioning may end.

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from nsaas import config
-from nsaas.domain import cost, tiers
+from nsaas.domain import cost, lifecycle, records, tiers
 from nsaas.services import ports
 
 
@@ -61,7 +61,10 @@ class Analytics:
         }
 
     async def costs(self, *, teams: Sequence[str] | None) -> dict[str, Any]:
-        rows = await self.repo.live_allocation(teams=teams)
+        return self._costs(await self.repo.live_allocation(teams=teams))
+
+    def _costs(self, rows: Sequence[records.Allocation]) -> dict[str, Any]:
+        """Estimated monthly cost of the live rows (what ``live_allocation`` returns)."""
         prices = self.settings.pricing
         by_team: dict[str, Decimal] = defaultdict(Decimal)
         by_tier: dict[str, Decimal] = defaultdict(Decimal)
@@ -98,7 +101,9 @@ class Analytics:
         }
 
     async def dashboard(self, *, teams: Sequence[str] | None) -> dict[str, Any]:
-        counts = await self.repo.counts(teams=teams)
+        """Counts and costs from one grouped query, outcomes from one, durations from a bounded read."""
+        rows = await self.repo.breakdown(teams=teams)
+        counts = records.RequestCounts.tally(rows)
         durations = await self.repo.provisioning_durations(limit=1000, teams=teams)
         outcomes = await self.repo.outcomes(teams=teams)
         return {
@@ -114,5 +119,5 @@ class Analytics:
                 "p95Seconds": _percentile(durations, 95),
                 "maxSeconds": round(max(durations), 3) if durations else None,
             },
-            "costs": await self.costs(teams=teams),
+            "costs": self._costs([r for r in rows if r.status in lifecycle.RESERVING]),
         }

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, cast, func, select
+from sqlalchemy import ColumnElement, Date, and_, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from nsaas.adapters.db import tables
@@ -24,18 +24,7 @@ def _scope(teams: Sequence[str] | None) -> list[ColumnElement[bool]]:
 
 
 async def counts(conn: AsyncConnection, *, teams: Sequence[str] | None) -> records.RequestCounts:
-    groups: dict[str, dict[str, int]] = {}
-    for name in ("status", "team", "environment", "tier"):
-        column = R.c[name]
-        result = await conn.execute(select(column, func.count()).where(*_scope(teams)).group_by(column))
-        groups[name] = {str(key): int(n) for key, n in result.all()}
-    return records.RequestCounts(
-        total=sum(groups["status"].values()),
-        by_status=groups["status"],
-        by_team=groups["team"],
-        by_environment=groups["environment"],
-        by_tier=groups["tier"],
-    )
+    return records.RequestCounts.tally(await allocation(conn, teams=teams, statuses=None))
 
 
 def _day(conn: AsyncConnection) -> ColumnElement[Any]:
@@ -82,14 +71,13 @@ async def outcomes(
     conditions = _scope(teams)
     if since is not None:
         conditions.append(R.c.created_at >= since)
-    succeeded = select(func.count()).where(R.c.ready_at.is_not(None), *conditions)
-    failed = select(func.count()).where(
-        R.c.ready_at.is_(None), R.c.status == lifecycle.Status.FAILED.value, *conditions
-    )
-    return records.ProvisioningOutcomes(
-        succeeded=int((await conn.execute(succeeded)).scalar_one()),
-        failed=int((await conn.execute(failed)).scalar_one()),
-    )
+    ready = R.c.ready_at.is_not(None)
+    failed = and_(R.c.ready_at.is_(None), R.c.status == lifecycle.Status.FAILED.value)
+    query = select(
+        func.coalesce(func.sum(case((ready, 1), else_=0)), 0), func.coalesce(func.sum(case((failed, 1), else_=0)), 0)
+    ).where(*conditions)
+    succeeded, failed_count = (await conn.execute(query)).one()
+    return records.ProvisioningOutcomes(succeeded=int(succeeded), failed=int(failed_count))
 
 
 async def allocation(

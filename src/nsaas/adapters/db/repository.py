@@ -475,9 +475,8 @@ class Repository:
 
     async def live_allocation(self, *, teams: Sequence[str] | None = None) -> list[records.Allocation]:
         """Counts of live requests by (team, environment, tier): what quota is reserved, and its cost."""
-        live = [s.value for s in lifecycle.LIVE if s is not lifecycle.Status.PENDING_APPROVAL]
         async with self.database.read() as conn:
-            return await analytics.allocation(conn, teams=teams, statuses=live)
+            return await analytics.allocation(conn, teams=teams, statuses=sorted(lifecycle.RESERVING))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
