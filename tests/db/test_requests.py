@@ -84,9 +84,9 @@ async def test_listing_filters_by_visibility_and_fields_and_pages_newest_first(d
         clock.advance(minutes=1)
         await given.create(repo, name, team=team, environment=env, resourceTier=tier)
 
-    async def names(**filters: object) -> tuple[list[str], int]:
-        found, total = await repo.list_requests(**filters)  # type: ignore[arg-type]
-        return [r.name for r in found], total
+    async def names(**filters: object) -> tuple[list[str], int | None]:
+        page = await repo.list_requests(**filters)  # type: ignore[arg-type]
+        return [r.name for r in page.items], page.total
 
     assert await names() == (["c-dev", "b-prod", "b-dev", "a-stg", "a-dev"], 5)
     assert await names(teams=["team-a", "team-b"], environment="development") == (["b-dev", "a-dev"], 2)
@@ -105,7 +105,7 @@ async def test_a_live_name_cannot_be_requested_twice_but_a_deleted_one_frees_it(
     with pytest.raises(errors.Conflict) as caught:
         await given.create(repository, "shared-name", team="team-b")
     assert "namespaceName" in caught.value.details
-    assert (await repository.list_requests())[1] == 1
+    assert (await repository.list_requests()).total == 1
     assert len(await repository.timeline(first.id)) == 1
     assert (await repository.list_audit())[1] == 1
 

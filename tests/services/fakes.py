@@ -169,9 +169,9 @@ class Store:
         found = [r for r in self.requests.values() if r.name == name]
         return max(found, key=lambda r: r.created_at) if found else None
 
-    async def list_requests(self, **filters: Any) -> tuple[list[records.RequestRecord], int]:
+    async def list_requests(self, **filters: Any) -> records.RequestPage:
         picked = [r for r in self.requests.values() if filters.get("team") in (None, r.team)]
-        return picked, len(picked)
+        return records.RequestPage(items=picked, total=len(picked))
 
     async def team_usage(self, team: str, *, exclude_id: str | None = None) -> list[str]:
         live = lifecycle.LIVE - {lifecycle.Status.PENDING_APPROVAL}

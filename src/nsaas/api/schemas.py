@@ -127,9 +127,12 @@ class NamespaceSummary(BaseModel):
 
 class Page(BaseModel):
     items: list[NamespaceSummary]
-    total: int
+    #: Matching rows, counted on a first (or offset) page; null on a page read after a cursor.
+    total: int | None
     offset: int
     limit: int
+    #: The cursor of the following page (pass it as ``cursor``), null on the last page.
+    next: str | None = None
 
 
 class Event(BaseModel):

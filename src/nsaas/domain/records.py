@@ -243,6 +243,15 @@ class RequestCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class RequestPage:
+    """One page of a request list: the total is None on pages read after a cursor (not counted)."""
+
+    items: list[RequestRecord]
+    total: int | None
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DailyCount:
     day: date
     count: int

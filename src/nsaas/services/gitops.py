@@ -255,13 +255,13 @@ class GitOpsSync:
 
     async def _live_gitops_records(self) -> list[records.RequestRecord]:
         found: list[records.RequestRecord] = []
-        offset = 0
+        cursor: str | None = None
         while True:
-            page, total = await self.repo.list_requests(status=sorted(lifecycle.LIVE), offset=offset, limit=200)
+            page = await self.repo.list_requests(status=sorted(lifecycle.LIVE), limit=200, cursor=cursor)
             # Only this namespace's requests: moving NSAAS_GITOPS__NAMESPACE must not read as mass deletion.
-            found += [r for r in page if r.source == sources.GITOPS and self._owns_ref(r.source_ref)]
-            offset += len(page)
-            if not page or offset >= total:
+            found += [r for r in page.items if r.source == sources.GITOPS and self._owns_ref(r.source_ref)]
+            cursor = page.next_cursor
+            if cursor is None:
                 return found
 
     def _owns_ref(self, ref: str | None) -> bool:

@@ -77,7 +77,8 @@ class RequestStore(Protocol):
         offset: int = 0,
         limit: int = 50,
         sort: str | None = None,
-    ) -> tuple[list[records.RequestRecord], int]: ...
+        cursor: str | None = None,
+    ) -> records.RequestPage: ...
 
     async def team_usage(self, team: str, *, exclude_id: str | None = None) -> list[str]: ...
 

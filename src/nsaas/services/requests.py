@@ -171,7 +171,8 @@ class RequestService:
         offset: int = 0,
         limit: int = 50,
         sort: str | None = None,
-    ) -> tuple[list[records.RequestRecord], int]:
+        cursor: str | None = None,
+    ) -> records.RequestPage:
         """Requests the caller may see, newest first; live ones only unless ``include_ended`` or a status."""
         if status is not None and status not in {s.value for s in lifecycle.Status}:
             raise errors.ValidationFailed("unknown status", details={"status": f"one of {', '.join(lifecycle.Status)}"})
@@ -190,6 +191,7 @@ class RequestService:
             offset=offset,
             limit=limit,
             sort=sort,
+            cursor=cursor,
         )
 
     def state_facts(self, record: records.RequestRecord, caller: Caller) -> dict[str, Any]:

@@ -215,16 +215,18 @@ class Repository:
         offset: int = 0,
         limit: int = 50,
         sort: str | None = None,
-    ) -> tuple[list[records.RequestRecord], int]:
-        """A page of requests, newest first unless ``sort`` names a key, and the total matching the filters.
+        cursor: str | None = None,
+    ) -> records.RequestPage:
+        """A page of requests, newest first unless ``sort`` names a key, and the cursor of the next page.
 
-        ``teams`` is the caller's visibility (None = every team, an empty list = none).
+        ``teams`` is the caller's visibility (None = every team, an empty list = none). The total
+        matching the filters is counted only without ``cursor`` (the first page, or offset paging).
         """
         conditions = requests_sql.filters(
             teams=teams, team=team, environment=environment, status=status, tier=tier, name_contains=name_contains
         )
         async with self.database.read() as conn:
-            return await requests_sql.page(conn, conditions, offset=offset, limit=limit, sort=sort)
+            return await requests_sql.page(conn, conditions, offset=offset, limit=limit, sort=sort, cursor=cursor)
 
     async def team_usage(self, team: str, *, exclude_id: str | None = None) -> list[str]:
         """Tier names of the team's live requests (for caps and budgets), oldest first."""

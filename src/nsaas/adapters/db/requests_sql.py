@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -84,13 +86,87 @@ SORT_KEYS: dict[str, Any] = {
 }
 
 
+#: The record attribute behind each sort key (the cursor carries the last row's value of it).
+_SORT_VALUES: dict[str, Any] = {
+    "name": lambda r: r.name,
+    "team": lambda r: r.team,
+    "environment": lambda r: r.environment,
+    "tier": lambda r: _rank(r.tier),
+    "cost": lambda r: _rank(r.tier),
+    "status": lambda r: str(r.status),
+    "requestedBy": lambda r: r.requested_by,
+    "createdAt": lambda r: r.created_at,
+    "updatedAt": lambda r: r.updated_at,
+    "expiresAt": lambda r: r.expires_at,
+}
+_TIMES = frozenset({"createdAt", "updatedAt", "expiresAt"})
+
+
+def _rank(tier: str) -> int:
+    return tiers.TIER_NAMES.index(tier) if tier in tiers.TIER_NAMES else len(tiers.TIER_NAMES)
+
+
+def _sort_key(sort: str | None) -> str | None:
+    return sort.lstrip("-") if sort and sort.lstrip("-") in SORT_KEYS else None
+
+
 def _order(sort: str | None) -> list[Any]:
     """``name`` ascending, ``-name`` descending; nothing means newest first. Empty values sort last."""
-    if not sort or sort.lstrip("-") not in SORT_KEYS:
+    key = _sort_key(sort)
+    if key is None:
         return [R.c.created_at.desc(), R.c.id.desc()]
-    column = SORT_KEYS[sort.lstrip("-")]
-    ordered = column.desc() if sort.startswith("-") else column.asc()
+    column = SORT_KEYS[key]
+    ordered = column.desc() if sort and sort.startswith("-") else column.asc()
     return [ordered.nulls_last(), R.c.created_at.desc(), R.c.id.desc()]
+
+
+def _encode(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def cursor_after(record: records.RequestRecord, sort: str | None) -> str:
+    """An opaque cursor for the page that follows ``record`` in ``sort`` order."""
+    key = _sort_key(sort)
+    value = _encode(_SORT_VALUES[key](record)) if key else None
+    raw = json.dumps([sort if key else None, value, record.created_at.isoformat(), record.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, sort: str | None) -> tuple[Any, datetime, str]:
+    invalid = errors.ValidationFailed("invalid cursor", details={"cursor": "not a cursor of this list and sort"})
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        cursor_sort, value, created, request_id = raw
+        key = _sort_key(sort)
+        if cursor_sort != (sort if key else None) or not isinstance(request_id, str):
+            raise invalid
+        if key in _TIMES and value is not None:
+            value = datetime.fromisoformat(value)
+        return value, datetime.fromisoformat(created), request_id
+    except (ValueError, TypeError) as exc:
+        raise invalid from exc
+
+
+def _after(cursor: str, sort: str | None) -> ColumnElement[bool]:
+    """Rows strictly after the cursor's row in :func:`_order`'s order (keyset paging, no OFFSET)."""
+    value, created, request_id = _decode(cursor, sort)
+    tail = or_(R.c.created_at < created, and_(R.c.created_at == created, R.c.id < request_id))
+    key = _sort_key(sort)
+    if key is None:
+        return tail
+    column = SORT_KEYS[key]
+    if value is None:
+        return and_(column.is_(None), tail)
+    beyond = column < value if sort and sort.startswith("-") else column > value
+    return or_(beyond, column.is_(None), and_(column == value, tail))
+
+
+def page_query(
+    conditions: list[ColumnElement[bool]], *, offset: int, limit: int, sort: str | None, cursor: str | None
+) -> Select[Any]:
+    """The rows of one page plus one (which tells whether another page follows)."""
+    query = select(R).where(*conditions).order_by(*_order(sort)).limit(limit + 1)
+    return query.where(_after(cursor, sort)) if cursor else query.offset(offset)
 
 
 async def page(
@@ -100,11 +176,18 @@ async def page(
     offset: int,
     limit: int,
     sort: str | None = None,
-) -> tuple[list[records.RequestRecord], int]:
-    total = await conn.execute(select(func.count()).select_from(R).where(*conditions))
-    query = select(R).where(*conditions).order_by(*_order(sort)).offset(offset).limit(limit)
-    found = await conn.execute(query)
-    return [rows.request(row) for row in found.mappings()], int(total.scalar_one())
+    cursor: str | None = None,
+) -> records.RequestPage:
+    """One page; counted only without a cursor (a cursor's pages skip the pass over every matching row)."""
+    query = page_query(conditions, offset=offset, limit=limit, sort=sort, cursor=cursor)
+    found = [rows.request(row) for row in (await conn.execute(query)).mappings()]
+    items, more = found[:limit], len(found) > limit
+    total = None
+    if not cursor:
+        total = int((await conn.execute(select(func.count()).select_from(R).where(*conditions))).scalar_one())
+    return records.RequestPage(
+        items=items, total=total, next_cursor=cursor_after(items[-1], sort) if more and items else None
+    )
 
 
 def _due(now: datetime) -> ColumnElement[bool]:

@@ -86,7 +86,9 @@ namespace_requests = Table(
     Index("ix_namespace_requests_team_status", "team", "status"),
     Index("ix_namespace_requests_requested_by_created", "requested_by", "created_at"),
     Index("ix_namespace_requests_status_created", "status", "created_at"),
-    Index("ix_namespace_requests_created_at", "created_at"),
+    # The list's default order and its keyset pages (all teams, and one team's view).
+    Index("ix_namespace_requests_created_id", "created_at", "id"),
+    Index("ix_namespace_requests_team_created_id", "team", "created_at", "id"),
     Index("ix_namespace_requests_due", "next_attempt_at"),
     Index("ix_namespace_requests_expires_at", "expires_at"),
 )

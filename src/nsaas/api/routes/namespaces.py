@@ -13,6 +13,8 @@ from nsaas.bundle import render
 from nsaas.domain import errors, lifecycle, records
 
 router = APIRouter(prefix="/api/platform/namespaces", tags=["namespaces"], responses=schemas.ERRORS)
+#: Keyset paging: the ``next`` of the previous page. Pages after a cursor are not counted (``total`` null).
+CursorQuery = Annotated[str | None, Query(max_length=512, description="the previous page's next")]
 SORT_PATTERN = "^-?(name|team|environment|tier|cost|status|requestedBy|createdAt|updatedAt|expiresAt)$"
 
 REQUEST_BODY = {
@@ -136,6 +138,7 @@ async def list_namespaces(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     sort: Annotated[str | None, Query(pattern=SORT_PATTERN, description="a key, '-' first for descending")] = None,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     """Admins and platform viewers see every team; everyone else sees only their teams ("my namespaces")."""
     return schemas.ok(
@@ -151,6 +154,7 @@ async def list_namespaces(
             offset=offset,
             limit=limit,
             sort=sort,
+            cursor=cursor,
         )
     )
 
@@ -168,8 +172,14 @@ async def _page(
     offset: int,
     limit: int,
     sort: str | None = None,
+    cursor: str | None = None,
 ) -> dict[str, Any]:
-    items, total = await rt.requests.page(
+    if cursor and offset:
+        raise errors.ValidationFailed(
+            "offset and cursor cannot be combined",
+            details={"offset": "leave out when a cursor is given", "cursor": "or leave out the cursor"},
+        )
+    page = await rt.requests.page(
         who,
         team=team,
         environment=environment,
@@ -180,8 +190,15 @@ async def _page(
         offset=offset,
         limit=limit,
         sort=sort,
+        cursor=cursor,
     )
-    return {"items": [schemas.summary(r) for r in items], "total": total, "offset": offset, "limit": limit}
+    return {
+        "items": [schemas.summary(r) for r in page.items],
+        "total": page.total,
+        "offset": offset,
+        "limit": limit,
+        "next": page.next_cursor,
+    }
 
 
 @router.get("/team/{team}", response_model=schemas.Envelope[schemas.Page])
@@ -191,6 +208,7 @@ async def team_namespaces(
     team: str,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: CursorQuery = None,
 ) -> dict[str, Any]:
     if not who.principal.can_see(team):
         raise errors.NotFound(f"no team {team}", details={"team": "not found"})
@@ -206,6 +224,7 @@ async def team_namespaces(
             include_ended=False,
             offset=offset,
             limit=limit,
+            cursor=cursor,
         )
     )
 
