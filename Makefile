@@ -83,7 +83,8 @@ chaos: bootstrap
 golden: bootstrap
 	NSAAS_REGENERATE_GOLDEN=1 $(BIN)/pytest -q tests/golden
 
-## make bench: every benchmark, each printing a results table (see bench/README.md)
+## make bench: every benchmark, each printing a results table (see bench/README.md); api_load and
+## provisioning measure PostgreSQL: NSAAS_BENCH_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 bench: bootstrap
 	$(BIN)/python -m bench.sim_writes
 	$(BIN)/python -m bench.api_load

@@ -117,3 +117,47 @@ def scratch_database(server_url: str | None) -> Iterator[str | None]:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def load() -> str:
+    """The machine's load averages (``uptime``'s 1, 5 and 15 minutes), printed beside every table."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+async def copy_requests(database_url: str, *, like: str, count: int) -> None:
+    """Add ``count`` requests to the table, copies of the request named ``like`` (own id, name, team, time).
+
+    Only the database sees them (no namespace exists): they make list, count and dashboard queries
+    read a table of realistic size. Eight in ten are ready, one deleted, one failed; twenty teams.
+    """
+    import uuid
+    from datetime import timedelta
+
+    from sqlalchemy import insert, select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from nsaas.adapters.db import tables
+
+    requests = tables.namespace_requests
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            template = dict((await conn.execute(select(requests).where(requests.c.name == like))).mappings().one())
+            statuses = ["ready"] * 8 + ["deleted", "failed"]
+            for start in range(0, count, 2000):
+                batch = [
+                    {
+                        **template,
+                        "id": str(uuid.uuid4()),
+                        "name": f"copy-{i:06d}",
+                        "team": f"copy-team-{i % 20}",
+                        "status": statuses[i % len(statuses)],
+                        "created_at": template["created_at"] - timedelta(seconds=i + 1),
+                    }
+                    for i in range(start, min(start + 2000, count))
+                ]
+                await conn.execute(insert(requests), batch)
+            await conn.exec_driver_sql("ANALYZE namespace_requests")
+    finally:
+        await engine.dispose()
