@@ -129,7 +129,7 @@ async def copy_requests(database_url: str, *, like: str, count: int) -> None:
     """Add ``count`` requests to the table, copies of the request named ``like`` (own id, name, team, time).
 
     Only the database sees them (no namespace exists): they make list, count and dashboard queries
-    read a table of realistic size. Eight in ten are ready, one deleted, one failed; twenty teams.
+    read a table of realistic size. Eight in ten are ready, one deleted, one failed; twenty teams, fifty users.
     """
     import uuid
     from datetime import timedelta
@@ -152,6 +152,8 @@ async def copy_requests(database_url: str, *, like: str, count: int) -> None:
                         "id": str(uuid.uuid4()),
                         "name": f"copy-{i:06d}",
                         "team": f"copy-team-{i % 20}",
+                        # Not the benchmark's own user: its per-user create limit counts recent requests.
+                        "requested_by": f"copy-user-{i % 50}@example.com",
                         "status": statuses[i % len(statuses)],
                         "created_at": template["created_at"] - timedelta(seconds=i + 1),
                     }
