@@ -20,6 +20,8 @@ RBAC = st.none() | st.fixed_dictionaries(
         "roleDefinition": st.sampled_from(requests.ROLE_DEFINITIONS),
     }
 )
+#: Free text a request may hold: anything but NUL and unpaired surrogates, which the request model refuses.
+CHARACTERS = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
 BODIES = st.fixed_dictionaries(
     {
         "namespaceName": NAMES,
@@ -28,8 +30,8 @@ BODIES = st.fixed_dictionaries(
         "resourceTier": st.sampled_from(tiers.TIER_NAMES),
         "networkPolicy": st.sampled_from(requests.NETWORK_POLICIES),
         "features": st.lists(st.sampled_from(requests.FEATURES), unique=True),
-        "description": st.text(max_size=40),
-        "costCenter": st.text(max_size=10),
+        "description": st.text(alphabet=CHARACTERS, max_size=40),
+        "costCenter": st.text(alphabet=CHARACTERS, max_size=10),
         "rbacConfig": RBAC,
         "ttl": st.none() | st.integers(1, 24 * 30).map(lambda h: f"{h}h"),
     }

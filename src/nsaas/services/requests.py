@@ -35,7 +35,7 @@ from nsaas.domain import (
     requests,
     sources,
 )
-from nsaas.services import ports
+from nsaas.services import bodies, ports
 
 S = lifecycle.Status
 
@@ -100,6 +100,30 @@ class Submitted:
 
     record: records.RequestRecord | None
     response: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StateFacts:
+    """What a client needs to present a request's state to this caller."""
+
+    attempts: int
+    max_attempts: int
+    root_cause: str | None
+    actions: actions.Allowed
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What a draft request would get: the policy verdict, approval, cost and bundle."""
+
+    violations: Mapping[str, str]
+    needs_approval: bool
+    estimate: cost.Estimate
+    bundle: model.Bundle
+
+    @property
+    def allowed(self) -> bool:
+        return not self.violations
 
 
 #: How often a decision (approve, reject, cancel) is taken when the request keeps changing under it.
@@ -192,7 +216,7 @@ class RequestService:
             sort=sort,
         )
 
-    def state_facts(self, record: records.RequestRecord, caller: Caller) -> dict[str, Any]:
+    def state_facts(self, record: records.RequestRecord, caller: Caller) -> StateFacts:
         """What a client needs to present the state: attempts, the root cause, and the caller's actions."""
         subject = actions.Subject(
             team=record.team,
@@ -204,13 +228,12 @@ class RequestService:
         found = actions.for_caller(
             caller.principal, subject, protect_production=self.settings.policy.protect_production
         )
-        return {
-            "attempts": record.attempts,
-            "maxAttempts": self.settings.engines.max_attempts,
-            "rootCause": failures.root_cause(record.last_error),
-            "allowedActions": list(found.allowed),
-            "deniedActions": dict(found.denied),
-        }
+        return StateFacts(
+            attempts=record.attempts,
+            max_attempts=self.settings.engines.max_attempts,
+            root_cause=failures.root_cause(record.last_error),
+            actions=found,
+        )
 
     async def bundle(self, name: str, caller: Caller) -> model.Bundle:
         """The bundle a visible request wants in the cluster."""
@@ -229,19 +252,18 @@ class RequestService:
 
     # ---- submit and preview ------------------------------------------------------------------
 
-    async def preview(self, body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
+    async def preview(self, body: Mapping[str, Any], caller: Caller) -> Preview:
         """Bundle, policy verdict and cost of a draft; nothing is stored."""
-        spec = requests.parse_spec(body)
+        spec = bodies.parse_spec(body)
         violations = policy.evaluate(spec, rules=self.settings.policy, context=await self._context(spec))
-        bundle = render.render_bundle(spec, self.settings, request_id="preview", requested_by=caller.principal.subject)
-        return {
-            "allowed": not violations,
-            "violations": violations,
-            "needsApproval": policy.needs_approval(spec, rules=self.settings.policy),
-            "cost": cost.estimate(spec.tier, prices=self.settings.pricing).to_api(),
-            "bundle": {"digest": bundle.digest, "manifests": list(bundle.manifests)},
-            "yaml": render.to_yaml(bundle),
-        }
+        return Preview(
+            violations=violations,
+            needs_approval=policy.needs_approval(spec, rules=self.settings.policy),
+            estimate=cost.estimate(spec.tier, prices=self.settings.pricing),
+            bundle=render.render_bundle(
+                spec, self.settings, request_id="preview", requested_by=caller.principal.subject
+            ),
+        )
 
     async def submit(
         self,
@@ -315,7 +337,7 @@ class RequestService:
         record = await self.repo.create_request(
             new,
             event=records.NewEvent(kind="status", message=message),
-            audit=caller.audit(audit.REQUEST, spec.name, after=spec.to_api()),
+            audit=caller.audit(audit.REQUEST, spec.name, after=bodies.body_of(spec)),
             idempotency=claim,
         )
         await self._announce(record)
@@ -332,7 +354,7 @@ class RequestService:
         a caller outside the team learns nothing about that team's namespaces or budget.
         """
         principal = caller.principal
-        parsed = requests.parse(body)
+        parsed = bodies.parse(body)
         team = parsed.draft.team
         if team is not None and not principal.can_create(team):
             if parsed.problems:
@@ -374,7 +396,7 @@ class RequestService:
         if record.status not in (S.READY, S.FAILED, S.UPDATING, S.PROVISIONING, S.PENDING_APPROVAL):
             raise errors.Conflict(f"{name} is {record.status} and cannot be changed", details={"status": record.status})
         old = record.spec_obj
-        spec = requests.apply_patch(old, patch)
+        spec = bodies.apply_patch(old, patch)
         self._check_approval_scope(record, old, spec, caller)
         usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team, exclude_id=record.id))
         policy.enforce(spec, rules=self.settings.policy, context=policy.Context(usage=usage, is_update=True))
@@ -404,7 +426,7 @@ class RequestService:
             expected_generation=expected_generation,
             change=change,
             event=records.NewEvent(kind="status" if change.moves_status else "info", message=message),
-            audit=caller.audit(audit.UPDATE, name, before=old.to_api(), after=spec.to_api()),
+            audit=caller.audit(audit.UPDATE, name, before=bodies.body_of(old), after=bodies.body_of(spec)),
         )
         await self._announce(updated)
         return updated
