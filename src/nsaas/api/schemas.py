@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from nsaas.bundle import model, render
 from nsaas.domain import cost, lifecycle, records, requests
-from nsaas.services import bodies, inspect
+from nsaas.services import analytics, bodies, inspect
 from nsaas.services import requests as request_service
 
 T = TypeVar("T")
@@ -355,4 +355,81 @@ def detail(value: inspect.Detail, facts: request_service.StateFacts) -> dict[str
         "rootCause": facts.root_cause,
         "allowedActions": list(facts.actions.allowed),
         "deniedActions": dict(facts.actions.denied),
+    }
+
+
+def usage(value: analytics.Usage) -> dict[str, Any]:
+    counts = value.counts
+    return {
+        "total": counts.total,
+        "byStatus": dict(counts.by_status),
+        "byTeam": dict(counts.by_team),
+        "byEnvironment": dict(counts.by_environment),
+        "byTier": dict(counts.by_tier),
+        "createdPerDay": [{"day": d.day.isoformat(), "count": d.count} for d in value.per_day],
+        "days": value.days,
+    }
+
+
+def reserved(value: analytics.Reserved | None) -> dict[str, float]:
+    if value is None:
+        return {}
+    return {
+        "cpu": float(value.cpu),
+        "memoryGi": float(value.memory_gi),
+        "storageGi": float(value.storage_gi),
+        "namespaces": float(value.namespaces),
+    }
+
+
+def resources(value: analytics.Resources) -> dict[str, Any]:
+    return {
+        "basis": value.basis,
+        "byTeam": {t: reserved(r) for t, r in value.by_team.items()},
+        "byEnvironment": {e: reserved(r) for e, r in value.by_environment.items()},
+    }
+
+
+def costs(value: analytics.Costs) -> dict[str, Any]:
+    return {
+        "isEstimate": True,
+        "currency": value.currency,
+        "basis": value.basis,
+        "totalMonthly": float(value.total),
+        "byTeam": {t: float(v) for t, v in value.by_team.items()},
+        "byTier": {t: float(v) for t, v in value.by_tier.items()},
+    }
+
+
+def teams(value: analytics.Teams) -> dict[str, Any]:
+    return {
+        "teams": [
+            {
+                "team": line.team,
+                "requests": line.requests,
+                "reserved": reserved(line.reserved),
+                "estimatedMonthly": float(line.monthly),
+            }
+            for line in value.lines
+        ],
+        "costBasis": value.cost_basis,
+    }
+
+
+def dashboard(value: analytics.Dashboard) -> dict[str, Any]:
+    counts, outcomes, durations = value.counts, value.outcomes, value.durations
+    return {
+        "total": counts.total,
+        "byStatus": dict(counts.by_status),
+        "pendingApprovals": counts.by_status.get("pending-approval", 0),
+        "provisioning": {
+            "succeeded": outcomes.succeeded,
+            "failed": outcomes.failed,
+            "successRate": outcomes.success_rate,
+            "samples": len(durations),
+            "p50Seconds": value.percentile(50),
+            "p95Seconds": value.percentile(95),
+            "maxSeconds": round(max(durations), 3) if durations else None,
+        },
+        "costs": costs(value.costs),
     }
