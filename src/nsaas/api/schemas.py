@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from nsaas.bundle import model, render
 from nsaas.domain import cost, lifecycle, records, requests
-from nsaas.services import analytics, bodies, inspect
+from nsaas.services import access, analytics, bodies, inspect
 from nsaas.services import requests as request_service
 
 T = TypeVar("T")
@@ -432,4 +432,16 @@ def dashboard(value: analytics.Dashboard) -> dict[str, Any]:
             "maxSeconds": round(max(durations), 3) if durations else None,
         },
         "costs": costs(value.costs),
+    }
+
+
+def access_document(value: access.Access) -> dict[str, Any]:
+    return {
+        "namespace": value.namespace,
+        "cluster": {"name": value.cluster_name, "server": value.server},
+        "context": value.context,
+        "kubeconfig": value.kubeconfig,
+        "authentication": value.authentication,
+        "snippets": [{"title": s.title, "command": s.command} for s in value.snippets],
+        "roles": [{"role": r.role, "subjects": list(r.subjects)} for r in value.roles],
     }
