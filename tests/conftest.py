@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from nsaas import logs
+from nsaas import config, logs, tracing
 
 pytest_plugins = [
     "tests.support.db",
@@ -29,3 +29,11 @@ def _default_logging() -> Iterator[None]:
     logs.configure(level="INFO", json=False)
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tracer_provider() -> None:
+    """A process installs its tracer provider once (OpenTelemetry refuses a second): the tests'
+    own goes first, so which test an xdist worker happens to run first (an in-process ``nsaas
+    serve worker``, say) does not decide the service name every later span carries."""
+    tracing.configure(config.Settings(auth_mode="dev"), component="test")
