@@ -12,6 +12,7 @@ import sqlalchemy
 
 from nsaas.adapters.db import database, repository
 from nsaas.domain import lifecycle, records, requests
+from nsaas.services import bodies
 
 S = lifecycle.Status
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -41,7 +42,7 @@ def spec(name: str = "payments-dev", **overrides: Any) -> requests.NamespaceSpec
         "features": ["monitoring-enhanced"],
     }
     body.update(overrides)
-    return requests.parse_spec(body)
+    return bodies.parse_spec(body)
 
 
 def new_request(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from nsaas import config
 from nsaas.adapters.db import database, repository
@@ -92,11 +93,7 @@ async def test_the_dashboard_reads_one_grouped_aggregate_and_the_bounded_duratio
     service = analytics_service.Analytics(settings=config.Settings(), repo=repository)
     with given.selects(database) as statements:
         figures = await service.dashboard(teams=None)
-    assert (figures["total"], figures["byStatus"], figures["pendingApprovals"]) == (
-        2,
-        {"ready": 1, "pending-approval": 1},
-        1,
-    )
-    assert (figures["provisioning"]["succeeded"], figures["provisioning"]["samples"]) == (1, 1)
-    assert figures["costs"]["byTier"] == {"small": 100.0}  # pending approval reserves nothing yet
+    assert (figures.counts.total, dict(figures.counts.by_status)) == (2, {"ready": 1, "pending-approval": 1})
+    assert (figures.outcomes.succeeded, len(figures.durations)) == (1, 1)
+    assert dict(figures.costs.by_tier) == {"small": Decimal(100)}  # pending approval reserves nothing yet
     assert len(statements) == 3, statements

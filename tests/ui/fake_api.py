@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import jwt
 
-from nsaas.domain import actions, catalog, errors, identity, lifecycle, requests
+from nsaas.domain import actions, catalog, errors, identity, lifecycle
+from nsaas.services import bodies
 
 PREFIX = "/api/platform"
 NOW = "2025-01-31T12:00:00+00:00"
@@ -242,7 +243,7 @@ class FakeApi:
     def _parse(self, request: httpx.Request) -> tuple[dict[str, Any], dict[str, str]]:
         body = json.loads(request.content)
         try:
-            spec = requests.parse_spec(body)
+            spec = bodies.parse_spec(body)
         except errors.ValidationFailed as error:
             return body, error.details
         if spec.environment == "production" and spec.tier == "micro":

@@ -9,6 +9,7 @@ import pytest
 
 from nsaas.bundle import context, guard, model
 from nsaas.domain import requests
+from nsaas.services import bodies
 from tests.golden import cases
 
 
@@ -88,7 +89,7 @@ def guard_problems(mutate: Any) -> dict[str, str]:
     """Render a full bundle, apply ``mutate`` to a copy of its manifests, and run the guard."""
     raw = cases.body(features=list(requests.FEATURES))
     ctx = context.RenderContext(
-        spec=requests.parse_spec(raw),
+        spec=bodies.parse_spec(raw),
         settings=cases.settings(),
         request_id=cases.REQUEST_ID,
         requested_by=cases.REQUESTED_BY,
