@@ -117,12 +117,6 @@ class SimControl:
         response.raise_for_status()
         return sum(response.json()["requests"].values())
 
-    async def tls_handshakes(self) -> int:
-        """TLS handshakes the simulator has accepted so far (one per new client connection)."""
-        response = await self._http.get("/_sim/stats")
-        response.raise_for_status()
-        return int(response.json()["tlsHandshakes"])
-
     async def injected(self, error: str) -> int:
         """How many faults of this kind the simulator has injected so far."""
         response = await self._http.get("/_sim/stats")
