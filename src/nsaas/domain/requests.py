@@ -113,10 +113,13 @@ class Draft:
     tier: tiers.TierName | None = None
     network_policy: NetworkPolicy | None = None
     ttl_hours: int | None = None
+    features: tuple[Feature, ...] | None = None
 
     @classmethod
     def of(cls, spec: NamespaceSpec) -> Draft:
-        return cls(spec.name, spec.team, spec.environment, spec.tier, spec.network_policy, spec.ttl_hours)
+        return cls(
+            spec.name, spec.team, spec.environment, spec.tier, spec.network_policy, spec.ttl_hours, spec.features
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +173,8 @@ def parse(raw: Mapping[str, Any]) -> Parsed:
         ttl_hours=parse_ttl(raw.get("ttl"), problems),
     )
     features = _features(raw.get("features", []), problems)
+    if "features" not in problems:
+        draft = replace(draft, features=features)
     description = _bounded(raw, "description", MAX_DESCRIPTION, problems)
     cost_center = _bounded(raw, "costCenter", MAX_COST_CENTER, problems)
     rbac = _rbac(raw.get("rbacConfig"), problems)

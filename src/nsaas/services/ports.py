@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from nsaas.bundle import model
-from nsaas.domain import changes, lifecycle, records
+from nsaas.domain import changes, lifecycle, records, teams
 
 
 class RequestStore(Protocol):
@@ -32,10 +32,12 @@ class RequestStore(Protocol):
         event: records.NewEvent,
         audit: records.NewAudit,
         idempotency: records.IdempotencyClaim | None = None,
+        capacity: teams.CapacityCheck | None = None,
     ) -> records.RequestRecord:
         """One transaction: the request, its first event, its audit record, the idempotency entry.
 
-        Conflict (details ``namespaceName``) when a live request has the name.
+        Conflict (details ``namespaceName``) when a live request has the name. ``capacity`` is
+        called under the team's lock with its registry entry and live tiers; what it raises aborts.
         """
         ...
 
@@ -199,6 +201,34 @@ class Reachable(Protocol):
 
 class Repository(RequestStore, WorkQueue, EventLog, AuditLog, IdempotencyStore, AnalyticsStore, Reachable, Protocol):
     """Everything the platform stores."""
+
+
+class TeamStore(Protocol):
+    """The team registry (:mod:`nsaas.domain.teams`)."""
+
+    async def team(self, name: str) -> teams.TeamRecord | None: ...
+
+    async def list_teams(self, *, names: Sequence[str] | None = None) -> list[teams.TeamRecord]: ...
+
+    async def memberships(self, groups: Sequence[str]) -> list[tuple[str, teams.GroupKind]]: ...
+
+    async def create_team(
+        self, name: str, settings: teams.TeamSettings, *, actor: str, audit: records.NewAudit
+    ) -> teams.TeamRecord:
+        """Conflict (details ``name``) when the team is registered already."""
+        ...
+
+    async def update_team(
+        self,
+        name: str,
+        settings: teams.TeamSettings,
+        *,
+        actor: str,
+        audit: records.NewAudit,
+        expected_version: int | None = None,
+    ) -> teams.TeamRecord:
+        """NotFound, or PreconditionFailed when ``expected_version`` is stale."""
+        ...
 
 
 class EventBus(Protocol):

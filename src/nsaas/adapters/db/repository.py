@@ -18,8 +18,9 @@ from sqlalchemy import exc, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from nsaas.adapters.db import analytics, idempotency, journal, requests_sql, rows, tables
+from nsaas.adapters.db import teams as teams_sql
 from nsaas.adapters.db.database import Database
-from nsaas.domain import changes, errors, lifecycle, records
+from nsaas.domain import changes, errors, lifecycle, records, teams
 
 R = tables.namespace_requests
 E = tables.status_events
@@ -47,11 +48,14 @@ class Repository:
         event: records.NewEvent,
         audit: records.NewAudit,
         idempotency: records.IdempotencyClaim | None = None,
+        capacity: teams.CapacityCheck | None = None,
     ) -> records.RequestRecord:
         """Store a new request with its first event and audit record (and idempotency entry).
 
         Raises :class:`errors.Conflict` (details ``namespaceName``) when a live request already
         has the name, or (details ``Idempotency-Key``) when the key was stored concurrently.
+        ``capacity`` runs under the team's lock on the team's registry entry and the tiers of its
+        live requests; what it raises (the cap or budget is used up) aborts the create.
         """
         now = self._clock()
         try:
@@ -59,6 +63,11 @@ class Repository:
                 taken = await requests_sql.first(conn, requests_sql.live_by_name(new.spec.name))
                 if taken is not None:
                     raise _name_taken(new.spec.name, taken)
+                if capacity is not None:
+                    team = new.spec.team
+                    await teams_sql.lock_team(conn, team)
+                    held = await requests_sql.team_tiers(conn, team=team, exclude_id=None)
+                    capacity(await teams_sql.load_team(conn, team), held)
                 result = await conn.execute(insert(R).values(rows.new_request_values(new, now=now)).returning(*R.c))
                 record = rows.request(result.mappings().one())
                 await journal.insert_event(conn, request=record, event=event, now=now)

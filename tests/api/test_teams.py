@@ -1,0 +1,191 @@
+"""The team registry: who reads and writes it, per-team limits at create (also under concurrency),
+changes that apply without a restart, and the audit trail of every registry write."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from tests.support.platform import Platform, unique
+
+
+async def _register(platform: Platform, name: str = "team-a", **fields: Any) -> dict[str, Any]:
+    answer = await platform.call("POST", "/teams", "platform-admin", json={"name": name, **fields})
+    assert answer.status_code == 201, answer.text
+    data: dict[str, Any] = answer.json()["data"]
+    return data
+
+
+async def test_an_unregistered_team_lives_under_the_configured_defaults(platform: Platform) -> None:
+    answer = await platform.call("GET", "/teams/team-a")
+    assert answer.status_code == 200, answer.text
+    team = answer.json()["data"]
+    assert team["registered"] is False
+    assert team["namespaceCap"] == platform.settings.policy.team_namespace_cap
+    assert team["budget"] == {"cpu": None, "memoryGi": None, "storageGi": None}
+    assert team["allowedTiers"] == ["micro", "small", "medium", "large"]
+    assert "namespaceCap" in team["inherited"]
+    listed = await platform.call("GET", "/teams")
+    assert [t["name"] for t in listed.json()["data"]] == ["team-a"]
+
+
+async def test_platform_admins_register_and_change_a_team_and_every_write_is_audited(platform: Platform) -> None:
+    created = await _register(
+        platform,
+        namespaceCap=3,
+        budget={"cpu": 6, "memoryGi": 12.5},
+        allowedTiers=["micro", "small"],
+        ownerGroups=["1f0c6a1e-0000-4000-8000-000000000001"],
+        costCenter="CC-42",
+    )
+    assert created["registered"] is True
+    assert created["budget"] == {"cpu": 6.0, "memoryGi": 12.5, "storageGi": None}
+    assert created["allowedTiers"] == ["micro", "small"]
+    assert created["inherited"] == ["budget.storageGi", "allowedEnvironments", "allowedFeatures"]
+    assert created["version"] == 1
+    again = await platform.call("POST", "/teams", "platform-admin", json={"name": "team-a"})
+    assert again.status_code == 409, again.text
+    assert again.json()["details"] == {"name": "already registered"}
+
+    changed = await platform.call(
+        "PATCH", "/teams/team-a", "platform-admin", json={"namespaceCap": 5, "allowedTiers": None}
+    )
+    assert changed.status_code == 200, changed.text
+    data = changed.json()["data"]
+    assert (data["namespaceCap"], data["version"], data["costCenter"]) == (5, 2, "CC-42")
+    assert data["allowedTiers"] == ["micro", "small", "medium", "large"]  # null: back to the default
+
+    log = await platform.call("GET", "/audit", "platform-admin", params={"target": "team-a"})
+    entries = {e["action"]: e for e in log.json()["data"]["items"]}
+    assert entries["team.create"]["after"]["namespace_cap"] == 3
+    assert entries["team.create"]["targetType"] == "team"
+    update = entries["team.update"]
+    assert (update["before"]["namespace_cap"], update["after"]["namespace_cap"]) == (3, 5)
+    assert (update["before"]["allowed_tiers"], update["after"]["allowed_tiers"]) == (["micro", "small"], None)
+    assert update["actor"] == "dev:platform-admin"
+
+
+async def test_team_members_read_only_their_own_team_and_no_team_role_writes(platform: Platform) -> None:
+    await _register(platform, "team-a", namespaceCap=4)
+    await _register(platform, "team-b", namespaceCap=2)
+    own = await platform.call("GET", "/teams/team-a", "team-a-developer")
+    assert own.status_code == 200
+    other = await platform.call("GET", "/teams/team-b", "team-a-developer")
+    assert other.status_code == 404, other.text  # like another team's namespaces: not found
+    listed = await platform.call("GET", "/teams", "team-a-admin")
+    assert [t["name"] for t in listed.json()["data"]] == ["team-a"]
+    everything = await platform.call("GET", "/teams", "viewer")
+    assert [t["name"] for t in everything.json()["data"]] == ["team-a", "team-b"]
+
+    # A team admin cannot raise their own team's limits; nor change another team's (not found).
+    own_limits = await platform.call("PATCH", "/teams/team-a", "team-a-admin", json={"namespaceCap": 100})
+    assert own_limits.status_code == 403, own_limits.text
+    assert "platform admins" in own_limits.json()["message"]
+    assert (await platform.call("PATCH", "/teams/team-b", "team-a-admin", json={"namespaceCap": 9})).status_code == 404
+    assert (await platform.call("PATCH", "/teams/team-a", "viewer", json={"namespaceCap": 9})).status_code == 403
+    assert (await platform.call("POST", "/teams", "team-a-admin", json={"name": "team-c"})).status_code == 403
+    unchanged = await platform.call("GET", "/teams/team-a", "team-a-admin")
+    assert unchanged.json()["data"]["namespaceCap"] == 4
+
+
+async def test_a_bad_registry_body_names_every_failing_field(platform: Platform) -> None:
+    answer = await platform.call(
+        "POST",
+        "/teams",
+        "platform-admin",
+        json={
+            "name": "Team_A",
+            "namespaceCap": -1,
+            "budget": {"cpu": 0, "disk": 3},
+            "allowedTiers": ["huge"],
+            "ownerGroups": ["bad group"],
+            "colour": "red",
+        },
+    )
+    assert answer.status_code == 400, answer.text
+    assert set(answer.json()["details"]) == {
+        "name",
+        "namespaceCap",
+        "budget.cpu",
+        "budget.disk",
+        "allowedTiers.0",
+        "ownerGroups.0",
+        "colour",
+    }
+    assert (await platform.call("GET", "/teams", "platform-admin")).json()["data"] == []
+
+
+async def test_registry_changes_apply_to_the_next_request_without_a_restart(platform: Platform) -> None:
+    await _register(platform, allowedTiers=["micro"], allowedEnvironments=["development"])
+    refused = await platform.call(
+        "POST", "/namespaces/request", json=platform.body(unique("tr-a"), environment="staging")
+    )
+    assert refused.status_code == 422, refused.text
+    details = refused.json()["details"]
+    assert "may use tiers micro, not small" in details["resourceTier"]
+    assert "may use development, not staging" in details["environment"]
+
+    opened = await platform.call(
+        "PATCH",
+        "/teams/team-a",
+        "platform-admin",
+        json={"allowedTiers": ["micro", "small"], "allowedEnvironments": None},
+    )
+    assert opened.status_code == 200
+    accepted = await platform.call(
+        "POST", "/namespaces/request", json=platform.body(unique("tr-b"), environment="staging")
+    )
+    assert accepted.status_code == 202, accepted.text
+
+    closed = await platform.call("PATCH", "/teams/team-a", "platform-admin", json={"namespaceCap": 1})
+    assert closed.status_code == 200
+    full = await platform.call("POST", "/namespaces/request", json=platform.body(unique("tr-c")))
+    assert full.status_code == 422
+    assert "namespace cap is 1" in full.json()["details"]["team"]
+
+
+async def test_a_request_without_a_cost_center_gets_its_teams(platform: Platform) -> None:
+    await _register(platform, costCenter="CC-7")
+    name = unique("cc")
+    assert (await platform.call("POST", "/namespaces/request", json=platform.body(name))).status_code == 202
+    record = await platform.rt.repo.find_live_by_name(name)
+    assert record is not None
+    assert record.spec_obj.cost_center == "CC-7"
+
+
+@pytest.mark.parametrize(
+    ("limits", "field", "phrase"),
+    [
+        ({"namespaceCap": 2}, "team", "namespace cap is 2"),
+        ({"budget": {"cpu": 4}}, "resourceTier", "exceed its budget: CPU 6 of 4 cores"),
+        ({"budget": {"storageGi": 40}}, "resourceTier", "storage 60Gi of 40Gi"),
+    ],
+)
+async def test_concurrent_creates_never_overshoot_the_team_cap_or_budget(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch, limits: dict[str, Any], field: str, phrase: str
+) -> None:
+    """Six small (2 CPU, 20Gi) requests at once against room for two. The early check is made blind
+    (every request reads the usage before any commit, the worst interleaving), so only the check
+    inside the create transaction stands between the team and an overshoot."""
+    await _register(platform, **limits)
+
+    async def nothing_held_yet(team: str, *, exclude_id: str | None = None) -> list[str]:
+        return []
+
+    monkeypatch.setattr(platform.rt.repo, "team_usage", nothing_held_yet)
+    bodies = [platform.body(unique(f"burst-{i}")) for i in range(6)]
+    # Different users: the per-user creation rate limit is not what stops them.
+    personas = ["team-a-developer", "team-a-admin"] * 3
+    answers = await asyncio.gather(
+        *(platform.call("POST", "/namespaces/request", p, json=b) for p, b in zip(personas, bodies, strict=True))
+    )
+    kinds = Counter(a.status_code for a in answers)
+    assert kinds == Counter({202: 2, 422: 4}), [a.text for a in answers]
+    for loser in (a for a in answers if a.status_code == 422):
+        assert loser.json()["error"] == "policy_violation"
+        assert phrase in loser.json()["details"][field], loser.text
+    _items, total = await platform.rt.repo.list_requests(team="team-a")
+    assert total == 2
