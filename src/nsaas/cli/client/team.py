@@ -57,7 +57,6 @@ def _emit(data: Any, fmt: output.Format) -> None:
 
 
 def _body(
-    *,
     cap: int | None,
     cpu: float | None,
     memory_gi: float | None,
@@ -114,18 +113,7 @@ def create(
     fmt: OutputOption = output.Format.table,
 ) -> None:
     """Register a team (platform admins); every limit left out follows the platform configuration."""
-    body = _body(
-        cap=cap,
-        cpu=cpu,
-        memory_gi=memory_gi,
-        storage_gi=storage_gi,
-        env=env,
-        tier=tier,
-        feature=feature,
-        owner_group=owner_group,
-        member_group=member_group,
-        cost_center=cost_center,
-    )
+    body = _body(cap, cpu, memory_gi, storage_gi, env, tier, feature, owner_group, member_group, cost_center)
     session.run(api_url, lambda client: _emit(client.call("POST", "/teams", body={"name": name, **body}).data, fmt))
 
 
@@ -150,18 +138,7 @@ def update(
     fmt: OutputOption = output.Format.table,
 ) -> None:
     """Change a registered team (platform admins): only what is given changes; a new budget replaces the old."""
-    body = _body(
-        cap=cap,
-        cpu=cpu,
-        memory_gi=memory_gi,
-        storage_gi=storage_gi,
-        env=env,
-        tier=tier,
-        feature=feature,
-        owner_group=owner_group,
-        member_group=member_group,
-        cost_center=cost_center,
-    )
+    body = _body(cap, cpu, memory_gi, storage_gi, env, tier, feature, owner_group, member_group, cost_center)
     unknown = sorted(set(reset or ()) - set(RESETTABLE))
     if unknown:
         api.report(
