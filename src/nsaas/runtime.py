@@ -114,7 +114,7 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
     requests = request_service.RequestService(
         settings=settings, repo=repo, cluster=cluster, bus=bus, team_store=team_store
     )
-    worker = reconciler.Reconciler(settings=settings, repo=repo, cluster=cluster, bus=bus)
+    worker = reconciler.Reconciler(settings=settings, repo=repo, cluster=cluster, bus=bus, team_store=team_store)
     outbox = outbox_db.Outbox(database)
     webhooks = webhook.WebhookSender(timeout_seconds=settings.notifications.timeout_seconds)
     metrics.BUILD_INFO.labels(nsaas.VERSION, component).set(1)
@@ -127,7 +127,7 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
         bus=bus,
         authenticator=auth.Authenticator.from_settings(settings, group_roles=team_service.roles_for_groups),
         requests=requests,
-        inspector=inspect.Inspector(settings=settings, repo=repo, cluster=cluster),
+        inspector=inspect.Inspector(settings=settings, repo=repo, cluster=cluster, team_store=team_store),
         reconciler=worker,
         analytics=analytics.Analytics(settings=settings, repo=repo),
         selftest=selftest.SelfTest(settings=settings, cluster=cluster),

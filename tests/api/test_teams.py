@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from nsaas.domain import changes
 from tests.support.platform import Platform, unique
 
 
@@ -102,6 +103,7 @@ async def test_a_bad_registry_body_names_every_failing_field(platform: Platform)
             "budget": {"cpu": 0, "disk": 3},
             "allowedTiers": ["huge"],
             "ownerGroups": ["bad group"],
+            "allowedStorageClasses": ["standard,premium"],
             "colour": "red",
         },
     )
@@ -113,6 +115,7 @@ async def test_a_bad_registry_body_names_every_failing_field(platform: Platform)
         "budget.disk",
         "allowedTiers.0",
         "ownerGroups.0",
+        "allowedStorageClasses.0",
         "colour",
     }
     assert (await platform.call("GET", "/teams", "platform-admin")).json()["data"] == []
@@ -189,3 +192,37 @@ async def test_concurrent_creates_never_overshoot_the_team_cap_or_budget(
         assert phrase in loser.json()["details"][field], loser.text
     _items, total = await platform.rt.repo.list_requests(team="team-a")
     assert total == 2
+
+
+async def test_the_teams_allow_lists_reach_its_namespaces_and_follow_registry_changes(platform: Platform) -> None:
+    """Rendered as Namespace annotations (deploy/guardrails enforces them; tests/real proves that),
+    re-applied to live namespaces at their next resync after a registry change."""
+    await _register(platform, allowedStorageClasses=["standard"], allowedRegistries=["myacr.azurecr.io/"])
+    name = unique("guard")
+    assert (await platform.call("POST", "/namespaces/request", json=platform.body(name))).status_code == 202
+    assert await platform.converge(name) == "ready"
+    info = await platform.rt.cluster.namespace_info(name)
+    assert info is not None
+    assert info.annotations["platform.io/allowed-storage-classes"] == "standard"
+    assert info.annotations["platform.io/allowed-registries"] == "myacr.azurecr.io/"
+    assert "platform.io/allowed-ingress-classes" not in info.annotations  # unrestricted
+
+    widened = await platform.call(
+        "PATCH", "/teams/team-a", "platform-admin", json={"allowedStorageClasses": ["standard", "zrs"]}
+    )
+    assert widened.json()["data"]["allowedStorageClasses"] == ["standard", "zrs"]
+    manifests = await platform.call("GET", f"/namespaces/{name}/manifests", params={"format": "yaml"})
+    assert "platform.io/allowed-storage-classes: standard,zrs" in manifests.text
+    record = await platform.rt.repo.find_live_by_name(name)
+    assert record is not None
+    await platform.rt.repo.update(record.id, change=changes.Change(next_attempt_at=record.updated_at))  # resync due
+    for _ in range(50):
+        await platform.rt.reconciler.tick()
+        info = await platform.rt.cluster.namespace_info(name)
+        if info is not None and info.annotations.get("platform.io/allowed-storage-classes") == "standard,zrs":
+            break
+        await asyncio.sleep(0.02)
+    assert info is not None
+    assert info.annotations["platform.io/allowed-storage-classes"] == "standard,zrs"
+    detail = await platform.call("GET", f"/namespaces/{name}")
+    assert detail.json()["data"]["status"] == "ready"

@@ -38,11 +38,14 @@ async def test_an_admin_registers_and_changes_a_team_and_a_team_admin_may_only_r
     async with live_server(app) as url:
         created = await _cli(
             monkeypatch, url, admin, "create", "team-a", "--cap", "3", "--cpu", "8", "--tier", "small",
-            "--owner-group", "g-a-owners", "-o", "json",
+            "--owner-group", "g-a-owners", "--storage-class", "standard", "--registry", "myacr.azurecr.io/",
+            "-o", "json",
         )  # fmt: skip
         assert created.exit_code == 0, created.output
         team = _json(created)
         assert (team["namespaceCap"], team["budget"]["cpu"], team["allowedTiers"]) == (3, 8.0, ["small"])
+        assert (team["allowedStorageClasses"], team["allowedRegistries"]) == (["standard"], ["myacr.azurecr.io/"])
+        assert team["allowedIngressClasses"] is None
 
         changed = await _cli(monkeypatch, url, admin, "update", "team-a", "--cap", "5", "--reset", "allowedTiers")
         assert changed.exit_code == 0, changed.output

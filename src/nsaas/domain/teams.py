@@ -44,6 +44,21 @@ class Budget:
 
 
 @dataclass(frozen=True, slots=True)
+class Guardrails:
+    """What the cluster itself enforces in each of the team's namespaces (``deploy/guardrails``'s
+    team allow-list policy reads them from the namespace's annotations). None = unrestricted."""
+
+    storage_classes: tuple[str, ...] | None = None
+    ingress_classes: tuple[str, ...] | None = None
+    #: Image prefixes, e.g. ``myacr.azurecr.io/`` (an image must name its registry to match).
+    registries: tuple[str, ...] | None = None
+
+
+#: No allow-list: what a team without registry lists (or without an entry) gets.
+UNRESTRICTED = Guardrails()
+
+
+@dataclass(frozen=True, slots=True)
 class TeamSettings:
     """What a platform admin sets for a team. None (or an empty budget part) means "the default"."""
 
@@ -52,6 +67,9 @@ class TeamSettings:
     allowed_environments: tuple[str, ...] | None = None
     allowed_tiers: tuple[str, ...] | None = None
     allowed_features: tuple[str, ...] | None = None
+    allowed_storage_classes: tuple[str, ...] | None = None
+    allowed_ingress_classes: tuple[str, ...] | None = None
+    allowed_registries: tuple[str, ...] | None = None
     owner_groups: tuple[str, ...] = ()
     member_groups: tuple[str, ...] = ()
     cost_center: str = ""
@@ -77,10 +95,17 @@ class TeamSettings:
             allowed_environments=_tuple(data.get("allowed_environments")),
             allowed_tiers=_tuple(data.get("allowed_tiers")),
             allowed_features=_tuple(data.get("allowed_features")),
+            allowed_storage_classes=_tuple(data.get("allowed_storage_classes")),
+            allowed_ingress_classes=_tuple(data.get("allowed_ingress_classes")),
+            allowed_registries=_tuple(data.get("allowed_registries")),
             owner_groups=tuple(data.get("owner_groups") or ()),
             member_groups=tuple(data.get("member_groups") or ()),
             cost_center=str(data.get("cost_center") or ""),
         )
+
+    @property
+    def guardrails(self) -> Guardrails:
+        return Guardrails(self.allowed_storage_classes, self.allowed_ingress_classes, self.allowed_registries)
 
     def groups(self) -> list[tuple[str, GroupKind]]:
         """Every (group id, kind) pair, owners first."""
@@ -135,6 +160,11 @@ def limits(team: TeamRecord | None, defaults: Defaults) -> Limits:
         allowed_features=_set(own.allowed_features),
         registered=team is not None,
     )
+
+
+def guardrails_of(team: TeamRecord | None) -> Guardrails:
+    """The allow-lists the cluster enforces for ``team`` (an unregistered team: none)."""
+    return team.settings.guardrails if team is not None else UNRESTRICTED
 
 
 def roles_of(memberships: Iterable[tuple[str, GroupKind]]) -> frozenset[str]:

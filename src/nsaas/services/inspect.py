@@ -11,7 +11,7 @@ from typing import Any
 
 from nsaas import config
 from nsaas.bundle import render
-from nsaas.domain import cost, errors, lifecycle, records
+from nsaas.domain import cost, errors, lifecycle, records, teams
 from nsaas.services import ports
 
 NETWORK_SUMMARY = {
@@ -35,10 +35,18 @@ def _plain(value: Decimal) -> str:
 
 
 class Inspector:
-    def __init__(self, *, settings: config.Settings, repo: ports.Repository, cluster: ports.Cluster) -> None:
+    def __init__(
+        self,
+        *,
+        settings: config.Settings,
+        repo: ports.Repository,
+        cluster: ports.Cluster,
+        team_store: ports.TeamStore | None = None,
+    ) -> None:
         self.settings = settings
         self.repo = repo
         self.cluster = cluster
+        self.team_store = team_store
 
     async def detail(self, record: records.RequestRecord, *, summary: dict[str, Any]) -> dict[str, Any]:
         spec = record.spec_obj
@@ -46,7 +54,14 @@ class Inspector:
         cluster_view: dict[str, Any] = {"observed": False}
         quota: list[dict[str, Any]] = []
         if live:
-            bundle = render.render_bundle(spec, self.settings, request_id=record.id, requested_by=record.requested_by)
+            team = await self.team_store.team(record.team) if self.team_store is not None else None
+            bundle = render.render_bundle(
+                spec,
+                self.settings,
+                request_id=record.id,
+                requested_by=record.requested_by,
+                guardrails=teams.guardrails_of(team),
+            )
             try:
                 seen = await self.cluster.observe(bundle=bundle)
             except errors.ClusterError as exc:

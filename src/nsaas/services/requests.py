@@ -222,7 +222,11 @@ class RequestService:
         """The bundle a visible request wants in the cluster."""
         record = await self.visible(name, caller)
         return render.render_bundle(
-            record.spec_obj, self.settings, request_id=record.id, requested_by=record.requested_by
+            record.spec_obj,
+            self.settings,
+            request_id=record.id,
+            requested_by=record.requested_by,
+            guardrails=await self._guardrails(record.team),
         )
 
     async def cost(self, name: str, caller: Caller) -> cost.Estimate:
@@ -239,7 +243,13 @@ class RequestService:
         """Bundle, policy verdict and cost of a draft; nothing is stored."""
         spec = requests.parse_spec(body)
         violations = policy.evaluate(spec, rules=self.settings.policy, context=await self._context(spec))
-        bundle = render.render_bundle(spec, self.settings, request_id="preview", requested_by=caller.principal.subject)
+        bundle = render.render_bundle(
+            spec,
+            self.settings,
+            request_id="preview",
+            requested_by=caller.principal.subject,
+            guardrails=await self._guardrails(spec.team),
+        )
         return {
             "allowed": not violations,
             "violations": violations,
@@ -644,6 +654,12 @@ class RequestService:
         if team is None or self.team_store is None:
             return None
         return teams.limits(await self.team_store.team(team), self.settings.policy)
+
+    async def _guardrails(self, team: str) -> teams.Guardrails:
+        """The team's cluster-enforced allow-lists, rendered into its namespaces' bundles."""
+        if self.team_store is None:
+            return teams.UNRESTRICTED
+        return teams.guardrails_of(await self.team_store.team(team))
 
     async def _team_defaults(self, spec: requests.NamespaceSpec) -> requests.NamespaceSpec:
         """A request that names no cost center gets its team's (from the registry)."""

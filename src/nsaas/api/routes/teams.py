@@ -25,6 +25,10 @@ LOW, HIGH = requests.TEAM_LENGTH
 TeamName = Annotated[str, StringConstraints(min_length=LOW, max_length=HIGH, pattern=TEAM_PATTERN)]
 #: An Azure AD group object ID (a GUID), or any short identifier a test tenant uses.
 GroupId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+#: A StorageClass or IngressClass name (a DNS subdomain: never a comma, the annotation's separator).
+ClassName = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]
+#: An image prefix such as ``myacr.azurecr.io/`` or ``myacr.azurecr.io/team-a/``.
+Registry = Annotated[str, StringConstraints(min_length=3, max_length=253, pattern=r"^[a-z0-9][a-z0-9.:_/-]*$")]
 Amount = Annotated[Decimal, Field(gt=0, le=100_000, max_digits=12, decimal_places=3)]
 
 
@@ -46,6 +50,10 @@ class TeamPatchIn(BaseModel):
     allowedEnvironments: Annotated[list[requests.Environment], Field(max_length=10)] | None = None
     allowedTiers: Annotated[list[tiers.TierName], Field(max_length=10)] | None = None
     allowedFeatures: Annotated[list[requests.Feature], Field(max_length=20)] | None = None
+    #: Enforced by the cluster in each of the team's namespaces; null = unrestricted.
+    allowedStorageClasses: Annotated[list[ClassName], Field(max_length=50)] | None = None
+    allowedIngressClasses: Annotated[list[ClassName], Field(max_length=50)] | None = None
+    allowedRegistries: Annotated[list[Registry], Field(max_length=50)] | None = None
     ownerGroups: Annotated[list[GroupId], Field(max_length=50)] | None = None
     memberGroups: Annotated[list[GroupId], Field(max_length=50)] | None = None
     costCenter: Annotated[str, Field(max_length=requests.MAX_COST_CENTER)] | None = None
@@ -71,6 +79,10 @@ class TeamOut(BaseModel):
     allowedEnvironments: list[str]
     allowedTiers: list[str]
     allowedFeatures: list[str]
+    #: null: unrestricted (the cluster enforces these lists in each of the team's namespaces).
+    allowedStorageClasses: list[str] | None
+    allowedIngressClasses: list[str] | None
+    allowedRegistries: list[str] | None
     ownerGroups: list[str]
     memberGroups: list[str]
     costCenter: str
@@ -89,6 +101,9 @@ _FIELDS = {
     "allowedEnvironments": "allowed_environments",
     "allowedTiers": "allowed_tiers",
     "allowedFeatures": "allowed_features",
+    "allowedStorageClasses": "allowed_storage_classes",
+    "allowedIngressClasses": "allowed_ingress_classes",
+    "allowedRegistries": "allowed_registries",
     "ownerGroups": "owner_groups",
     "memberGroups": "member_groups",
     "costCenter": "cost_center",
@@ -139,6 +154,9 @@ def team_out(view: TeamView) -> dict[str, Any]:
         "allowedEnvironments": _allowed(limits.allowed_environments, requests.ENVIRONMENTS),
         "allowedTiers": _allowed(limits.allowed_tiers, tiers.TIER_NAMES),
         "allowedFeatures": _allowed(limits.allowed_features, requests.FEATURES),
+        "allowedStorageClasses": _listed(own.allowed_storage_classes),
+        "allowedIngressClasses": _listed(own.allowed_ingress_classes),
+        "allowedRegistries": _listed(own.allowed_registries),
         "ownerGroups": list(own.owner_groups),
         "memberGroups": list(own.member_groups),
         "costCenter": own.cost_center,
@@ -152,6 +170,10 @@ def team_out(view: TeamView) -> dict[str, Any]:
 
 def _allowed(chosen: frozenset[str] | None, every: tuple[str, ...]) -> list[str]:
     return [value for value in every if chosen is None or value in chosen]
+
+
+def _listed(values: tuple[str, ...] | None) -> list[str] | None:
+    return None if values is None else list(values)
 
 
 def _number(value: Decimal | None) -> float | None:

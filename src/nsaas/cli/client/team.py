@@ -22,7 +22,17 @@ TEAM_COLUMNS = (
     ("COST CENTER", "costCenter"),
 )
 #: ``--reset`` names (the API's fields): sent as null, so the limit follows the platform default again.
-RESETTABLE = ("namespaceCap", "budget", "allowedEnvironments", "allowedTiers", "allowedFeatures", "costCenter")
+RESETTABLE = (
+    "namespaceCap",
+    "budget",
+    "allowedEnvironments",
+    "allowedTiers",
+    "allowedFeatures",
+    "allowedStorageClasses",
+    "allowedIngressClasses",
+    "allowedRegistries",
+    "costCenter",
+)
 
 Cap = Annotated[int | None, typer.Option("--cap", help="Live namespaces the team may hold")]
 Cpu = Annotated[float | None, typer.Option("--cpu", help="CPU budget (cores requested) across the team")]
@@ -33,6 +43,15 @@ Tiers = Annotated[list[str] | None, typer.Option("--tier", help="An allowed tier
 Features = Annotated[list[str] | None, typer.Option("--feature", help="An allowed feature; repeat for several")]
 Owners = Annotated[list[str] | None, typer.Option("--owner-group", help="Azure AD group of team admins")]
 Members = Annotated[list[str] | None, typer.Option("--member-group", help="Azure AD group of team developers")]
+StorageClasses = Annotated[
+    list[str] | None, typer.Option("--storage-class", help="An allowed StorageClass (cluster-enforced); repeat")
+]
+IngressClasses = Annotated[
+    list[str] | None, typer.Option("--ingress-class", help="An allowed IngressClass (cluster-enforced); repeat")
+]
+Registries = Annotated[
+    list[str] | None, typer.Option("--registry", help="An allowed image prefix, e.g. myacr.azurecr.io/; repeat")
+]
 CostCenter = Annotated[str | None, typer.Option("--cost-center", help="Default cost center of its requests")]
 
 
@@ -64,6 +83,9 @@ def _body(
     env: list[str] | None,
     tier: list[str] | None,
     feature: list[str] | None,
+    storage_class: list[str] | None,
+    ingress_class: list[str] | None,
+    registry: list[str] | None,
     owner_group: list[str] | None,
     member_group: list[str] | None,
     cost_center: str | None,
@@ -73,6 +95,9 @@ def _body(
         "allowedEnvironments": env,
         "allowedTiers": tier,
         "allowedFeatures": feature,
+        "allowedStorageClasses": storage_class,
+        "allowedIngressClasses": ingress_class,
+        "allowedRegistries": registry,
         "ownerGroups": owner_group,
         "memberGroups": member_group,
         "costCenter": cost_center,
@@ -106,6 +131,9 @@ def create(
     env: Envs = None,
     tier: Tiers = None,
     feature: Features = None,
+    storage_class: StorageClasses = None,
+    ingress_class: IngressClasses = None,
+    registry: Registries = None,
     owner_group: Owners = None,
     member_group: Members = None,
     cost_center: CostCenter = None,
@@ -113,7 +141,8 @@ def create(
     fmt: OutputOption = output.Format.table,
 ) -> None:
     """Register a team (platform admins); every limit left out follows the platform configuration."""
-    body = _body(cap, cpu, memory_gi, storage_gi, env, tier, feature, owner_group, member_group, cost_center)
+    lists = (feature, storage_class, ingress_class, registry)
+    body = _body(cap, cpu, memory_gi, storage_gi, env, tier, *lists, owner_group, member_group, cost_center)
     session.run(api_url, lambda client: _emit(client.call("POST", "/teams", body={"name": name, **body}).data, fmt))
 
 
@@ -128,6 +157,9 @@ def update(
     env: Envs = None,
     tier: Tiers = None,
     feature: Features = None,
+    storage_class: StorageClasses = None,
+    ingress_class: IngressClasses = None,
+    registry: Registries = None,
     owner_group: Owners = None,
     member_group: Members = None,
     cost_center: CostCenter = None,
@@ -138,7 +170,8 @@ def update(
     fmt: OutputOption = output.Format.table,
 ) -> None:
     """Change a registered team (platform admins): only what is given changes; a new budget replaces the old."""
-    body = _body(cap, cpu, memory_gi, storage_gi, env, tier, feature, owner_group, member_group, cost_center)
+    lists = (feature, storage_class, ingress_class, registry)
+    body = _body(cap, cpu, memory_gi, storage_gi, env, tier, *lists, owner_group, member_group, cost_center)
     unknown = sorted(set(reset or ()) - set(RESETTABLE))
     if unknown:
         api.report(
