@@ -118,3 +118,8 @@ EVENT_STREAMS_DROPPED = Counter(
 LEASE_EXTENSIONS = Counter(
     "nsaas_lease_extensions_total", "Lease heartbeats written while a reconcile step ran", registry=REGISTRY
 )
+RECONCILER_LAST_PASS = Gauge(
+    "nsaas_reconciler_last_pass_timestamp_seconds",
+    "Unix time of this worker's last claiming pass (it stops moving when the worker is stuck)",
+    registry=REGISTRY,
+)

@@ -81,6 +81,18 @@ async def test_health_probes_report_database_and_cluster(platform: Platform) -> 
     assert detailed["reconciler"]["worker"]
 
 
+async def test_a_lost_event_listener_degrades_health_but_not_readiness(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lost = {**platform.rt.bus.status(), "listening": False}
+    monkeypatch.setattr(platform.rt.bus, "status", lambda: lost)
+    assert (await platform.client.get("/health/ready")).status_code == 200
+    detailed = await platform.client.get("/health/detailed")
+    assert detailed.status_code == 200
+    assert detailed.json()["status"] == "degraded"
+    assert detailed.json()["eventListener"]["listening"] is False
+
+
 async def test_an_unreachable_cluster_degrades_health_but_not_readiness(
     platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -203,6 +215,7 @@ async def test_quota_usage_ratio_comes_from_the_live_quota_status(
     line = ""
     for _ in range(50):  # the quota controller counts asynchronously
         platform.rt.operations.expire_caches()
+        await platform.rt.operations.refresh_gauges()  # the background refresh; a scrape only reads
         exposition = (await platform.client.get("/metrics")).text
         wanted = f'nsaas_quota_usage_ratio{{namespace="{name}",resource="requests.cpu",team="team-a"}}'
         line = next((row for row in exposition.splitlines() if row.startswith(wanted)), "")

@@ -8,17 +8,20 @@ request with no lost request, no duplicate workflow and no orphaned object.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from sqlalchemy import make_url
 
@@ -33,7 +36,8 @@ pytestmark = pytest.mark.slow
 KILLS = 8
 #: Kills that must land while an operation is under way (not while a worker is starting up).
 MID_WORK_REQUIRED = 6
-REQUESTS = 6
+#: Two fresh requests (or decommissions) for each kill.
+REQUESTS = 2 * KILLS
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -66,38 +70,65 @@ def _worker_env(url: str, kubeconfig: Path, data_dir: Path, engine: str) -> dict
         "NSAAS_ENGINE": engine,
         "NSAAS_LOG_JSON": "false",
         "NSAAS_LOG_LEVEL": "WARNING",
-        "NSAAS_ENGINES__LEASE_SECONDS": "1",
+        # The production lease (30 s, kept alive by the heartbeat) and attempt budget (8): a killed
+        # worker's claims block their requests until the lease lapses, as they would in a cluster.
+        # One claim per pass, so two workers polling at once share fresh work.
         "NSAAS_ENGINES__POLL_SECONDS": "0.05",
-        "NSAAS_ENGINES__BACKOFF_BASE_SECONDS": "0.05",
-        "NSAAS_ENGINES__BACKOFF_MAX_SECONDS": "0.3",
-        "NSAAS_ENGINES__MAX_ATTEMPTS": "100",
         "NSAAS_ENGINES__RESYNC_SECONDS": "3600",
-        "NSAAS_ENGINES__BATCH_SIZE": "2",
+        "NSAAS_ENGINES__BATCH_SIZE": "1",
     }
 
 
-def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "nsaas.cli.main", "worker", "--metrics-port", "0"],
+def _start(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    """A worker process and the port of its metrics (which say when it is making claiming passes)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "nsaas.cli.main", "worker", "--metrics-port", str(port), "--metrics-host", "127.0.0.1"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    return worker, port
+
+
+async def _passing(worker: subprocess.Popen[bytes], port: int) -> None:
+    """Wait until the worker has made a claiming pass (it imports everything first: seconds)."""
+    async with httpx.AsyncClient(timeout=2) as client:
+        for _ in range(1200):
+            assert worker.poll() is None, (worker.stderr.read() if worker.stderr else b"").decode()[-3000:]
+            with contextlib.suppress(httpx.HTTPError):
+                text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+                if any(
+                    line.startswith("nsaas_reconciler_last_pass_timestamp_seconds ") and float(line.split()[-1]) > 0
+                    for line in text.splitlines()
+                ):
+                    return
+            await asyncio.sleep(0.1)
+    raise AssertionError("the worker never made a claiming pass")
 
 
 IN_PROGRESS = {lifecycle.Status.PROVISIONING, lifecycle.Status.UPDATING, lifecycle.Status.DECOMMISSIONING}
+Work = Callable[[list[str]], Awaitable[None]]
 
 
-async def _kill_repeatedly(rt: runtime.Runtime, env: dict[str, str], rng: random.Random, names: list[str]) -> int:
-    """Two workers compete for the work; SIGKILL one of them a random moment after work is held; KILLS times.
+async def _kill_repeatedly(
+    rt: runtime.Runtime, env: dict[str, str], rng: random.Random, names: list[str], start_work: Work
+) -> int:
+    """Two workers compete for the work; KILLS times: start a worker, once it is passing give both
+    fresh work (``start_work`` on the next names), SIGKILL it a random moment after it holds a lease.
 
     Returns how many kills hit with an operation under way (mid-work, not mid-startup).
     """
     mid_work = 0
-    other = _start(env)  # a second worker claims concurrently the whole time
+    other, _ = _start(env)  # a second worker claims concurrently the whole time
+    per_kill = len(names) // KILLS
     try:
-        for _ in range(KILLS):
-            mid_work += await _kill_once(rt, env, rng, names)
+        for index in range(KILLS):
+            mid_work += await _kill_once(
+                rt, env, rng, names, names[index * per_kill : (index + 1) * per_kill], start_work
+            )
     finally:
         other.send_signal(signal.SIGKILL)
         other.wait()
@@ -106,10 +137,15 @@ async def _kill_repeatedly(rt: runtime.Runtime, env: dict[str, str], rng: random
     return mid_work
 
 
-async def _kill_once(rt: runtime.Runtime, env: dict[str, str], rng: random.Random, names: list[str]) -> int:
-    """Start a worker, wait until it holds a lease, SIGKILL it a random moment later; 1 if it still held one."""
-    worker = _start(env)
-    for _ in range(600):  # the worker imports everything first: seconds on a loaded machine
+async def _kill_once(
+    rt: runtime.Runtime, env: dict[str, str], rng: random.Random, names: list[str], fresh: list[str], start_work: Work
+) -> int:
+    """Start a worker, give it fresh work once it passes, SIGKILL it a random moment after it holds
+    a lease; 1 if it still held one when killed."""
+    worker, port = _start(env)
+    await _passing(worker, port)
+    await start_work(fresh)
+    for _ in range(600):
         if await _held_by(rt, names, worker.pid) or worker.poll() is not None:
             break
         await asyncio.sleep(0.05)
@@ -133,9 +169,10 @@ async def _held_by(rt: runtime.Runtime, names: list[str], pid: int) -> bool:
 
 
 async def _settle(rt: runtime.Runtime, env: dict[str, str], names: list[str], want: set[str]) -> None:
-    worker = _start(env)
+    """One last worker finishes everything (after the killed workers' leases lapse: up to 30 s)."""
+    worker, _ = _start(env)
     try:
-        for _ in range(600):
+        for _ in range(1200):
             states = [await rt.repo.get_latest_by_name(n) for n in names]
             if all(s is not None and s.status in want for s in states):
                 return
@@ -185,8 +222,9 @@ async def test_killing_the_worker_mid_work_loses_nothing_and_duplicates_nothing(
         # Slow every API call a little so the work spans long enough for kills to land inside it.
         faults = request.getfixturevalue("sim_faults")
         faults.set([{"verb": "*", "resource": "*", "rate": 0.0, "error": "500", "latencyMs": 40}])
-    try:
-        for name in names:
+
+    async def submit(fresh: list[str]) -> None:
+        for name in fresh:
             body = {
                 "namespaceName": name,
                 "team": "team-c",
@@ -196,7 +234,13 @@ async def test_killing_the_worker_mid_work_loses_nothing_and_duplicates_nothing(
                 "features": ["istio-injection", "backup-enabled"],
             }
             await rt.requests.submit(body, admin, respond=lambda r: {"requestId": r.id})
-        mid_work = await _kill_repeatedly(rt, env, rng, names)
+
+    async def decommission(fresh: list[str]) -> None:
+        for name in fresh:
+            await rt.requests.decommission(name, admin)
+
+    try:
+        mid_work = await _kill_repeatedly(rt, env, rng, names, submit)
         assert mid_work >= MID_WORK_REQUIRED, f"only {mid_work} of {KILLS} kills landed mid-work"
         await _settle(rt, env, names, {"ready"})
         if faults is not None:
@@ -207,9 +251,7 @@ async def test_killing_the_worker_mid_work_loses_nothing_and_duplicates_nothing(
             seen = await rt.cluster.observe(bundle=rt.reconciler.bundle(record))
             assert seen.matches, (name, seen.missing, seen.drifted)
 
-        for name in names:
-            await rt.requests.decommission(name, admin)
-        mid_work = await _kill_repeatedly(rt, env, rng, names)
+        mid_work = await _kill_repeatedly(rt, env, rng, names, decommission)
         assert mid_work >= MID_WORK_REQUIRED, f"only {mid_work} of {KILLS} kills landed mid-work"
         await _settle(rt, env, names, {"deleted"})
         for name in names:

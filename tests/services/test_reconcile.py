@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from nsaas import config
-from nsaas.domain import lifecycle
+from nsaas.domain import errors, lifecycle
 from nsaas.reconcile import loop
 from nsaas.services import requests
 from tests.services import fakes
@@ -156,3 +158,23 @@ async def test_a_ttl_that_ran_out_starts_decommissioning(
     await reconciler.tick()
     expired = await store.get(submitted.record.id)
     assert (expired.status, expired.end_state) == (S.DECOMMISSIONING, S.EXPIRED)
+
+
+async def test_a_step_whose_outcome_cannot_be_written_for_a_database_outage_ends_quietly(
+    service: requests.RequestService,
+    reconciler: loop.Reconciler,
+    store: fakes.Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The lease lapses and the next claim redoes the step; the step task must not end in an
+    exception nobody retrieves (``Task exception was never retrieved`` under a real outage)."""
+    submitted = await service.submit(body(), DEVELOPER, respond=accepted)
+    assert submitted.record is not None
+
+    async def database_down(*args: object, **kwargs: object) -> None:
+        raise errors.DatabaseUnavailable("database unavailable: ConnectionRefusedError")
+
+    monkeypatch.setattr(store, "release", database_down)
+    [record] = await store.claim_due(worker="w1", now=store.clock(), limit=1, lease_seconds=30)
+    await reconciler._leased(record)  # raised DatabaseUnavailable before
+    assert (await store.get(record.id)).lease_owner == "w1"  # nothing written; the lease lapses

@@ -142,6 +142,7 @@ class Reconciler:
             task.add_done_callback(functools.partial(self._done, record.id))
         self._stats["ticks"] += 1
         self._stats["lastTick"] = now.isoformat()
+        metrics.RECONCILER_LAST_PASS.set(now.timestamp())
         return len(claimed)
 
     def _free(self) -> int:
@@ -214,12 +215,17 @@ class Reconciler:
         except errors.Conflict as exc:
             # The lease was lost or the request changed under us: someone else's view wins.
             log.info("step dropped", reason=exc.message)
+        except errors.DatabaseUnavailable as exc:
+            # Nothing can be written: the lease lapses and the next claim (here or elsewhere) redoes
+            # the step, which is idempotent.
+            log.warning("step outcome not written; database unavailable", error=exc.message)
+            metrics.RECONCILE_ERRORS.labels("database").inc()
         except Exception as exc:
             self._stats["errors"] += 1
             reason = exc.message if isinstance(exc, errors.NsaasError) else f"{type(exc).__name__}: {exc}"
             if not isinstance(exc, errors.NsaasError):
                 log.exception("unexpected reconcile error")
-            with contextlib.suppress(errors.Conflict):
+            with contextlib.suppress(errors.Conflict, errors.DatabaseUnavailable):
                 await self.outcomes.retry_or_fail(record, reason, permanent=False)
         finally:
             structlog.contextvars.unbind_contextvars("request_id", "namespace")
