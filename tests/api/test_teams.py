@@ -226,3 +226,31 @@ async def test_the_teams_allow_lists_reach_its_namespaces_and_follow_registry_ch
     assert info.annotations["platform.io/allowed-storage-classes"] == "standard,zrs"
     detail = await platform.call("GET", f"/namespaces/{name}")
     assert detail.json()["data"]["status"] == "ready"
+
+
+async def test_concurrent_tier_raises_never_overshoot_the_team_budget(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two micro namespaces (1 CPU each) raised to medium (4 CPU) at once under a 6-core budget:
+    one fits (4 + 1), the other would make 8. The early check is blinded as above."""
+    await _register(platform, budget={"cpu": 6})
+    names = [unique("raise-a"), unique("raise-b")]
+    for name in names:
+        body = platform.body(name, resourceTier="micro")
+        assert (await platform.call("POST", "/namespaces/request", json=body)).status_code == 202
+
+    async def nothing_held_yet(team: str, *, exclude_id: str | None = None) -> list[str]:
+        return []
+
+    monkeypatch.setattr(platform.rt.repo, "team_usage", nothing_held_yet)
+    answers = await asyncio.gather(
+        *(
+            platform.call("PATCH", f"/namespaces/{name}", persona, json={"resourceTier": "medium"})
+            for name, persona in zip(names, ["team-a-developer", "team-a-admin"], strict=True)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [200, 422], [a.text for a in answers]
+    loser = next(a for a in answers if a.status_code == 422)
+    assert "exceed its budget: CPU 8 of 6 cores" in loser.json()["details"]["resourceTier"], loser.text
+    tiers = sorted([(await platform.rt.repo.find_live_by_name(n)).tier for n in names])  # type: ignore[union-attr]
+    assert tiers == ["medium", "micro"]

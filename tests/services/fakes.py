@@ -123,8 +123,11 @@ class Store:
         event: records.NewEvent | None = None,
         audit: records.NewAudit | None = None,
         lease_owner: str | None = None,
+        capacity: teams.CapacityCheck | None = None,
     ) -> records.RequestRecord:
         current = await self.get(request_id)
+        if capacity is not None:
+            capacity(None, await self.team_usage(current.team, exclude_id=request_id))
         if lease_owner is not None and current.lease_owner != lease_owner:
             raise errors.Conflict("lease lost")
         if expected_version is not None and current.version != expected_version:

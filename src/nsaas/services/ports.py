@@ -51,10 +51,11 @@ class RequestStore(Protocol):
         event: records.NewEvent | None = None,
         audit: records.NewAudit | None = None,
         lease_owner: str | None = None,
+        capacity: teams.CapacityCheck | None = None,
     ) -> records.RequestRecord:
         """PreconditionFailed on a stale version or generation (the user's ETag), InvalidTransition
         on an illegal status change, Conflict when ``lease_owner`` is given and does not hold the
-        lease, NotFound."""
+        lease, NotFound. ``capacity`` runs under the team's lock (a tier change: the budget)."""
         ...
 
     async def get(self, request_id: str) -> records.RequestRecord: ...

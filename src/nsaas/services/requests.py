@@ -423,6 +423,7 @@ class RequestService:
             change=change,
             event=records.NewEvent(kind="status" if change.moves_status else "info", message=message),
             audit=caller.audit(audit.UPDATE, name, before=old.to_api(), after=spec.to_api()),
+            capacity=self._capacity(spec, new_namespace=False) if spec.tier != old.tier else None,
         )
         await self._announce(updated)
         return updated
@@ -670,16 +671,18 @@ class RequestService:
             return spec
         return dataclasses.replace(spec, cost_center=team.settings.cost_center)
 
-    def _capacity(self, spec: requests.NamespaceSpec) -> teams.CapacityCheck:
-        """The cap and budget check the create transaction runs under the team's lock."""
+    def _capacity(self, spec: requests.NamespaceSpec, *, new_namespace: bool = True) -> teams.CapacityCheck:
+        """The cap and budget check a create (or a tier change) runs in its transaction, under the team's lock."""
 
         def check(team: teams.TeamRecord | None, held: Sequence[str]) -> None:
             limits = teams.limits(team, self.settings.policy)
-            found = policy.capacity(spec.team, spec.tier, limits=limits, usage=policy.TeamUsage.of(held))
+            usage = policy.TeamUsage.of(held)
+            found = policy.capacity(spec.team, spec.tier, limits=limits, usage=usage, new_namespace=new_namespace)
             for field in found:
                 metrics.POLICY_VIOLATIONS.labels(field).inc()
             if found:
-                raise errors.PolicyViolation(f"team {spec.team} has no room for this namespace", details=found)
+                what = "this namespace" if new_namespace else "this change"
+                raise errors.PolicyViolation(f"team {spec.team} has no room for {what}", details=found)
 
         return check
 

@@ -88,8 +88,12 @@ class Repository:
         event: records.NewEvent | None = None,
         audit: records.NewAudit | None = None,
         lease_owner: str | None = None,
+        capacity: teams.CapacityCheck | None = None,
     ) -> records.RequestRecord:
         """Apply ``change`` in one transaction (the rules are :meth:`changes.Change.apply`'s).
+
+        ``capacity`` (a tier change) runs under the team's lock on its registry entry and the tiers
+        of its other live requests, as in :meth:`create_request`; what it raises aborts the write.
 
         ``expected_generation`` (the client's ETag) or ``expected_version`` (what a worker read)
         must match or :class:`errors.PreconditionFailed` is raised; None skips the check. A
@@ -104,6 +108,7 @@ class Repository:
             event=event,
             audit=audit,
             release=False,
+            capacity=capacity,
         )
 
     async def release(
@@ -141,11 +146,16 @@ class Repository:
         event: records.NewEvent | None,
         audit: records.NewAudit | None,
         release: bool,
+        capacity: teams.CapacityCheck | None = None,
     ) -> records.RequestRecord:
         now = self._clock()
         async with self.database.write() as conn:
             current = await requests_sql.load(conn, request_id, lock=True)
             expected.check(current)
+            if capacity is not None:
+                await teams_sql.lock_team(conn, current.team)
+                held = await requests_sql.team_tiers(conn, team=current.team, exclude_id=request_id)
+                capacity(await teams_sql.load_team(conn, current.team), held)
             wanted = change.apply(current, now=now)
             if release:
                 wanted = dataclasses.replace(wanted, lease_owner=None, lease_expires_at=None)
