@@ -254,3 +254,24 @@ async def test_concurrent_tier_raises_never_overshoot_the_team_budget(
     assert "exceed its budget: CPU 8 of 6 cores" in loser.json()["details"]["resourceTier"], loser.text
     tiers = sorted([(await platform.rt.repo.find_live_by_name(n)).tier for n in names])  # type: ignore[union-attr]
     assert tiers == ["medium", "micro"]
+
+
+async def test_a_namespace_keeps_what_it_had_when_its_team_is_tightened(platform: Platform) -> None:
+    """Lists tightened after a namespace exists judge only new choices: its description can still be
+    changed, while a move to another forbidden tier or feature is refused."""
+    name = unique("kept")
+    body = platform.body(name, environment="staging", features=["monitoring-enhanced"])
+    assert (await platform.call("POST", "/namespaces/request", json=body)).status_code == 202
+    await _register(
+        platform, allowedEnvironments=["development"], allowedTiers=["micro"], allowedFeatures=["istio-injection"]
+    )
+    described = await platform.call("PATCH", f"/namespaces/{name}", json={"description": "still mine"})
+    assert described.status_code == 200, described.text
+    refused = await platform.call(
+        "PATCH",
+        f"/namespaces/{name}",
+        json={"resourceTier": "medium", "features": ["monitoring-enhanced", "gpu-access"]},
+    )
+    assert refused.status_code == 422, refused.text
+    assert set(refused.json()["details"]) == {"resourceTier", "features"}
+    assert "not gpu-access" in refused.json()["details"]["features"]

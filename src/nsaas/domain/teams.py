@@ -12,6 +12,7 @@ against the result (:mod:`nsaas.domain.policy`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -159,6 +160,21 @@ def limits(team: TeamRecord | None, defaults: Defaults) -> Limits:
         allowed_tiers=_set(own.allowed_tiers),
         allowed_features=_set(own.allowed_features),
         registered=team is not None,
+    )
+
+
+def keeping(limits: Limits, *, environment: str, tier: str, features: Iterable[str]) -> Limits:
+    """``limits`` widened by what a namespace already has: a change is judged on its new choices only,
+    so tightening a team's lists never locks its existing namespaces out of unrelated edits."""
+
+    def widen(allowed: frozenset[str] | None, held: Iterable[str]) -> frozenset[str] | None:
+        return None if allowed is None else allowed | frozenset(held)
+
+    return dataclasses.replace(
+        limits,
+        allowed_environments=widen(limits.allowed_environments, [environment]),
+        allowed_tiers=widen(limits.allowed_tiers, [tier]),
+        allowed_features=widen(limits.allowed_features, features),
     )
 
 

@@ -394,7 +394,10 @@ class RequestService:
         spec = requests.apply_patch(old, patch)
         self._check_approval_scope(record, old, spec, caller)
         usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team, exclude_id=record.id))
-        context = policy.Context(usage=usage, is_update=True, limits=await self._limits(spec.team))
+        limits = await self._limits(spec.team)
+        if limits is not None:
+            limits = teams.keeping(limits, environment=old.environment, tier=old.tier, features=old.features)
+        context = policy.Context(usage=usage, is_update=True, limits=limits)
         policy.enforce(spec, rules=self.settings.policy, context=context)
         now = datetime.now(UTC)
         # A spec change bumps the generation (a domain rule); every change reaches the bundle
