@@ -275,3 +275,23 @@ async def test_a_namespace_keeps_what_it_had_when_its_team_is_tightened(platform
     assert refused.status_code == 422, refused.text
     assert set(refused.json()["details"]) == {"resourceTier", "features"}
     assert "not gpu-access" in refused.json()["details"]["features"]
+
+
+async def test_the_registrys_groups_are_bound_in_the_teams_namespaces(platform: Platform) -> None:
+    """kubectl access follows the registry too: owners get admin and members edit in each namespace
+    (one RoleBinding per role listing every group), with no redeploy."""
+    await _register(platform, ownerGroups=["g-owners-1", "g-owners-2"], memberGroups=["g-devs"])
+    name = unique("rbac")
+    assert (await platform.call("POST", "/namespaces/request", json=platform.body(name))).status_code == 202
+    assert await platform.converge(name) == "ready"
+    bindings = {}
+    for binding in ("nsaas-team-admins", "nsaas-team-developers"):
+        found = await platform.rt.cluster.get_object(
+            api_version="rbac.authorization.k8s.io/v1", kind="RoleBinding", name=binding, namespace=name
+        )
+        assert found is not None, binding
+        bindings[binding] = (found["roleRef"]["name"], [s["name"] for s in found["subjects"]])
+    assert bindings == {
+        "nsaas-team-admins": ("admin", ["g-owners-1", "g-owners-2"]),
+        "nsaas-team-developers": ("edit", ["g-devs"]),
+    }

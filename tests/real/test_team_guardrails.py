@@ -37,7 +37,7 @@ from tests.real.test_guardrails import TEAM_GROUPS, _as, _denied
 
 pytestmark = pytest.mark.real
 
-GUARDRAILS = teams.Guardrails(
+GUARDRAILS = teams.NamespaceRules(
     storage_classes=("standard", "zrs"),
     ingress_classes=("internal",),
     registries=("registry.example.com/team-a/",),
@@ -78,13 +78,13 @@ def _pod(ns: str, image: str) -> Pod:
     )
 
 
-async def _provision(platform_kubeconfig: Path, name: str, guardrails: teams.Guardrails) -> cluster.Cluster:
+async def _provision(platform_kubeconfig: Path, name: str, rules: teams.NamespaceRules) -> cluster.Cluster:
     spec = requests.NamespaceSpec(
         name=name, team="team-a", environment="development", tier="small", network_policy="isolated"
     )
     settings = config.Settings(bundle=config.BundleSettings(team_groups=TEAM_GROUPS))
     bundle = render.render_bundle(
-        spec, settings, request_id=f"req-{name}", requested_by="alice@example.com", guardrails=guardrails
+        spec, settings, request_id=f"req-{name}", requested_by="alice@example.com", team_rules=rules
     )
     platform = cluster.Cluster.from_settings(cluster_settings(platform_kubeconfig))
     result = await platform.apply(bundle=bundle)
@@ -167,7 +167,7 @@ async def test_a_namespace_of_a_team_without_lists_is_unrestricted(
     platform_kubeconfig: Path, admin: AsyncClient, guardrails: None, tenant: AsyncClient
 ) -> None:
     name = f"tg-{uuid.uuid4().hex[:10]}"
-    platform = await _provision(platform_kubeconfig, name, teams.Guardrails())
+    platform = await _provision(platform_kubeconfig, name, teams.NamespaceRules())
     try:
         created = await tenant.create(_pvc(name, "premium"))
         assert created.metadata.name == "data-premium"

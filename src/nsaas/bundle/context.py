@@ -38,7 +38,7 @@ class RenderContext:
     request_id: str
     requested_by: str
     #: The team's cluster-enforced allow-lists (the team registry); rendered as namespace annotations.
-    guardrails: teams.Guardrails = teams.UNRESTRICTED
+    team_rules: teams.NamespaceRules = teams.UNRESTRICTED
 
     @property
     def namespace(self) -> str:

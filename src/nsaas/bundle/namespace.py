@@ -86,7 +86,7 @@ def guardrail_annotations(ctx: context.RenderContext) -> dict[str, str]:
     """
     found = {}
     for field, name in GUARDRAIL_ANNOTATIONS.items():
-        allowed = getattr(ctx.guardrails, field)
+        allowed = getattr(ctx.team_rules, field)
         if allowed is not None:
             found[ctx.key(name)] = ",".join(allowed)
     return found

@@ -45,18 +45,24 @@ class Budget:
 
 
 @dataclass(frozen=True, slots=True)
-class Guardrails:
-    """What the cluster itself enforces in each of the team's namespaces (``deploy/guardrails``'s
-    team allow-list policy reads them from the namespace's annotations). None = unrestricted."""
+class NamespaceRules:
+    """What a team's registry entry puts into each of its namespaces.
+
+    The allow-lists the cluster itself enforces (``deploy/guardrails``' team allow-list policy reads
+    them from the namespace's annotations; None = unrestricted), and the team's owner and member
+    groups, bound to ``admin`` and ``edit`` there beside the configured ``bundle.team_groups``.
+    """
 
     storage_classes: tuple[str, ...] | None = None
     ingress_classes: tuple[str, ...] | None = None
     #: Image prefixes, e.g. ``myacr.azurecr.io/`` (an image must name its registry to match).
     registries: tuple[str, ...] | None = None
+    owner_groups: tuple[str, ...] = ()
+    member_groups: tuple[str, ...] = ()
 
 
 #: No allow-list: what a team without registry lists (or without an entry) gets.
-UNRESTRICTED = Guardrails()
+UNRESTRICTED = NamespaceRules()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +111,14 @@ class TeamSettings:
         )
 
     @property
-    def guardrails(self) -> Guardrails:
-        return Guardrails(self.allowed_storage_classes, self.allowed_ingress_classes, self.allowed_registries)
+    def namespace_rules(self) -> NamespaceRules:
+        return NamespaceRules(
+            self.allowed_storage_classes,
+            self.allowed_ingress_classes,
+            self.allowed_registries,
+            self.owner_groups,
+            self.member_groups,
+        )
 
     def groups(self) -> list[tuple[str, GroupKind]]:
         """Every (group id, kind) pair, owners first."""
@@ -178,9 +190,9 @@ def keeping(limits: Limits, *, environment: str, tier: str, features: Iterable[s
     )
 
 
-def guardrails_of(team: TeamRecord | None) -> Guardrails:
+def namespace_rules_of(team: TeamRecord | None) -> NamespaceRules:
     """The allow-lists the cluster enforces for ``team`` (an unregistered team: none)."""
-    return team.settings.guardrails if team is not None else UNRESTRICTED
+    return team.settings.namespace_rules if team is not None else UNRESTRICTED
 
 
 def roles_of(memberships: Iterable[tuple[str, GroupKind]]) -> frozenset[str]:

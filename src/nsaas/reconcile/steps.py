@@ -48,20 +48,22 @@ class Steps:
         self.clock = clock
         self.ownership = ownership.Ownership.of(settings.labels)
 
-    def bundle(self, record: records.RequestRecord, guardrails: teams.Guardrails = teams.UNRESTRICTED) -> model.Bundle:
+    def bundle(
+        self, record: records.RequestRecord, team_rules: teams.NamespaceRules = teams.UNRESTRICTED
+    ) -> model.Bundle:
         return render.render_bundle(
             record.spec_obj,
             self.settings,
             request_id=record.id,
             requested_by=record.requested_by,
-            guardrails=guardrails,
+            team_rules=team_rules,
         )
 
     async def wanted(self, record: records.RequestRecord) -> model.Bundle:
         """The bundle to converge to, with the team's allow-lists as the registry has them now."""
         if self.team_store is None:
             return self.bundle(record)
-        return self.bundle(record, teams.guardrails_of(await self.team_store.team(record.team)))
+        return self.bundle(record, teams.namespace_rules_of(await self.team_store.team(record.team)))
 
     def _resync_at(self, now: datetime) -> changes.Change:
         return changes.Change(

@@ -60,7 +60,7 @@ class Inspector:
                 self.settings,
                 request_id=record.id,
                 requested_by=record.requested_by,
-                guardrails=teams.guardrails_of(team),
+                team_rules=teams.namespace_rules_of(team),
             )
             try:
                 seen = await self.cluster.observe(bundle=bundle)

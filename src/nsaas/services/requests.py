@@ -226,7 +226,7 @@ class RequestService:
             self.settings,
             request_id=record.id,
             requested_by=record.requested_by,
-            guardrails=await self._guardrails(record.team),
+            team_rules=await self._team_rules(record.team),
         )
 
     async def cost(self, name: str, caller: Caller) -> cost.Estimate:
@@ -248,7 +248,7 @@ class RequestService:
             self.settings,
             request_id="preview",
             requested_by=caller.principal.subject,
-            guardrails=await self._guardrails(spec.team),
+            team_rules=await self._team_rules(spec.team),
         )
         return {
             "allowed": not violations,
@@ -659,11 +659,11 @@ class RequestService:
             return None
         return teams.limits(await self.team_store.team(team), self.settings.policy)
 
-    async def _guardrails(self, team: str) -> teams.Guardrails:
+    async def _team_rules(self, team: str) -> teams.NamespaceRules:
         """The team's cluster-enforced allow-lists, rendered into its namespaces' bundles."""
         if self.team_store is None:
             return teams.UNRESTRICTED
-        return teams.guardrails_of(await self.team_store.team(team))
+        return teams.namespace_rules_of(await self.team_store.team(team))
 
     async def _team_defaults(self, spec: requests.NamespaceSpec) -> requests.NamespaceSpec:
         """A request that names no cost center gets its team's (from the registry)."""
