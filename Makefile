@@ -34,10 +34,11 @@ bootstrap: $(BIN)/nsaas
 run: bootstrap
 	$(BIN)/nsaas dev
 
-## make test: the fast tiers (unit, golden, services, api, db, sim, kube, ui, auth, engine, deploy);
-## tests marked slow (see pyproject), browser and real-cluster tests are left to make ci; PostgreSQL is skipped when absent
+## make test: the fast tiers (unit, golden, services, api, db, sim, kube, ui, auth, engine, deploy), one
+## pytest-xdist worker per core; tests marked slow (see pyproject), browser and real-cluster tests are
+## left to make ci; PostgreSQL is skipped when absent
 test: bootstrap
-	$(BIN)/pytest -q -m "not slow and not browser and not real"
+	$(BIN)/pytest -q -n auto -m "not slow and not browser and not real"
 
 ## make testenv: build .tools/kube-testenv (etcd, kube-apiserver, kube-controller-manager from Go modules)
 testenv: $(TESTENV)

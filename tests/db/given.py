@@ -8,6 +8,7 @@ from typing import Any
 
 from nsaas.adapters.db import repository
 from nsaas.domain import lifecycle, records, requests
+from nsaas.services import bodies
 
 S = lifecycle.Status
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -37,7 +38,7 @@ def spec(name: str = "payments-dev", **overrides: Any) -> requests.NamespaceSpec
         "features": ["monitoring-enhanced"],
     }
     body.update(overrides)
-    return requests.parse_spec(body)
+    return bodies.parse_spec(body)
 
 
 def new_request(

@@ -18,7 +18,8 @@ from scripts.deploycheck import cli, manifests, secretstores
 
 from nsaas import config
 from nsaas.bundle import render
-from nsaas.domain import errors, requests
+from nsaas.domain import errors
+from nsaas.services import bodies
 from tests.deploy import admission, conftest
 
 POLICY_FILE = conftest.DEPLOY / "guardrails" / "tenant-secrets-policy.yaml"
@@ -165,7 +166,7 @@ def test_an_external_secret_made_by_a_cluster_external_secret_is_checked_too() -
 
 
 def test_the_bundles_database_credentials_pass_the_policy() -> None:
-    spec = requests.parse_spec(
+    spec = bodies.parse_spec(
         {
             "namespaceName": "team-a-dev",
             "team": "team-a",
@@ -202,7 +203,7 @@ def test_the_policy_names_the_configured_store_and_label_prefix() -> None:
 def test_team_names_cannot_hold_a_double_dash_so_prefixes_never_overlap() -> None:
     for team in ("a--b", "-a", "a-"):
         with pytest.raises(errors.ValidationFailed) as refused:
-            requests.parse_spec(
+            bodies.parse_spec(
                 {
                     "namespaceName": "x-dev",
                     "team": team,

@@ -15,6 +15,7 @@ from typing import Any
 from nsaas import config
 from nsaas.bundle import model, render
 from nsaas.domain import requests
+from nsaas.services import bodies
 
 REQUEST_ID = "8f14e45f-ceea-467a-9f2e-0d5b7c1a2b3c"
 REQUESTED_BY = "alice@example.com"
@@ -46,7 +47,7 @@ def settings(**bundle: Any) -> config.Settings:
 
 
 def render_body(raw: Mapping[str, Any], cfg: config.Settings | None = None) -> model.Bundle:
-    spec = requests.parse_spec(raw)
+    spec = bodies.parse_spec(raw)
     return render.render_bundle(spec, cfg or settings(), request_id=REQUEST_ID, requested_by=REQUESTED_BY)
 
 

@@ -13,7 +13,8 @@ import yaml
 
 from nsaas import config
 from nsaas.api import app as api_app
-from nsaas.domain import policy, requests
+from nsaas.domain import policy
+from nsaas.services import bodies
 from tests.handover import devserver
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -55,7 +56,7 @@ def test_the_backstage_template_requests_through_an_existing_route_with_a_valid_
     assert path in _api_paths()
 
     body = {key: value for key, value in _fill(request["body"]).items() if value is not None}
-    spec = requests.parse_spec(body)
+    spec = bodies.parse_spec(body)
     assert policy.evaluate(spec, rules=config.PolicySettings(), context=policy.Context()) == {}
     asked = set(template["spec"]["parameters"][0]["properties"]) | set(template["spec"]["parameters"][1]["properties"])
     assert set(request["body"]) == asked

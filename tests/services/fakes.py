@@ -104,12 +104,9 @@ class Store:
         await self.add_event(record.id, event)
         await self.add_audit(audit)
         if idempotency is not None:
-            await self.idempotency_put(
-                idempotency.owner,
-                idempotency.key,
-                body_hash=idempotency.body_hash,
-                status_code=idempotency.status_code,
-                response=idempotency.response,
+            claim = idempotency
+            self.keys[(claim.owner, claim.key)] = records.IdempotencyRecord(
+                claim.owner, claim.key, claim.body_hash, claim.status_code, dict(claim.response), self.clock()
             )
         return record
 
@@ -290,24 +287,21 @@ class Store:
 
     # -- idempotency ------------------------------------------------------------------------
 
-    async def idempotency_get(self, owner: str, key: str) -> records.IdempotencyRecord | None:
-        return self.keys.get((owner, key))
-
-    async def idempotency_replay(self, owner: str, key: str, *, body_hash: str) -> records.IdempotencyRecord | None:
+    async def idempotency_reserve(self, owner: str, key: str, *, body_hash: str) -> records.IdempotencyRecord | None:
         stored = self.keys.get((owner, key))
-        if stored is not None and stored.body_hash != body_hash:
+        if stored is None:
+            self.keys[(owner, key)] = records.IdempotencyRecord(owner, key, body_hash, 0, {}, self.clock())
+            return None
+        if stored.body_hash != body_hash:
             raise errors.IdempotencyMismatch("key reused", details={"Idempotency-Key": key})
+        if stored.status_code == 0:
+            raise errors.IdempotencyInUse("in progress", details={"Idempotency-Key": key})
         return stored
 
-    async def idempotency_put(
-        self, owner: str, key: str, *, body_hash: str, status_code: int, response: Mapping[str, Any]
-    ) -> records.IdempotencyRecord:
-        stored = records.IdempotencyRecord(owner, key, body_hash, status_code, dict(response), self.clock())
-        self.keys[(owner, key)] = stored
-        return stored
-
-    async def idempotency_store(self, owner: str, key: str, *, response: Mapping[str, Any]) -> None:
-        self.keys[(owner, key)] = dataclasses.replace(self.keys[(owner, key)], response=dict(response))
+    async def idempotency_unreserve(self, owner: str, key: str) -> None:
+        stored = self.keys.get((owner, key))
+        if stored is not None and stored.status_code == 0:
+            del self.keys[(owner, key)]
 
     async def idempotency_purge(self) -> int:
         self.purges += 1

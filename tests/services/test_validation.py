@@ -73,3 +73,20 @@ async def test_a_foreign_team_with_malformed_fields_learns_nothing_about_that_te
     with pytest.raises(errors.ValidationFailed) as refused:
         await service.submit(body, DEVELOPER, respond=accepted)
     assert set(refused.value.details) == {"features", "description"}
+
+
+async def test_a_nul_in_free_text_is_refused_by_the_use_case_itself(
+    service: requests.RequestService, store: fakes.Store
+) -> None:
+    body = {
+        "namespaceName": "team-a-nul",
+        "team": "team-a",
+        "environment": "development",
+        "resourceTier": "small",
+        "networkPolicy": "isolated",
+        "description": "a\x00b",
+    }
+    with pytest.raises(errors.ValidationFailed) as refused:
+        await service.submit(body, DEVELOPER, respond=accepted)
+    assert refused.value.details == {"description": "must not contain NUL characters"}
+    assert not store.requests

@@ -19,7 +19,8 @@ import jwt
 
 from nsaas import config
 from nsaas.api.routes import teams as team_routes
-from nsaas.domain import actions, catalog, errors, identity, lifecycle, requests, teams
+from nsaas.domain import actions, catalog, errors, identity, lifecycle, teams
+from nsaas.services import bodies
 from nsaas.services.teams import TeamView
 
 PREFIX = "/api/platform"
@@ -247,7 +248,7 @@ class FakeApi:
     def _parse(self, request: httpx.Request) -> tuple[dict[str, Any], dict[str, str]]:
         body = json.loads(request.content)
         try:
-            spec = requests.parse_spec(body)
+            spec = bodies.parse_spec(body)
         except errors.ValidationFailed as error:
             return body, error.details
         if spec.environment == "production" and spec.tier == "micro":

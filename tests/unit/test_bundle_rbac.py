@@ -9,6 +9,7 @@ import pytest
 
 from nsaas.bundle import context, guard, model, render
 from nsaas.domain import requests, teams
+from nsaas.services import bodies
 from tests.golden import cases
 
 
@@ -50,7 +51,7 @@ def test_an_unconfigured_team_group_gets_no_binding() -> None:
 def test_registry_groups_join_the_configured_ones_in_one_binding_per_role() -> None:
     configured = cases.TEAM_GROUPS["payments"]
     rules = teams.NamespaceRules(owner_groups=("g-owners", configured["admin"]), member_groups=("g-devs",))
-    spec = requests.parse_spec(cases.body(team="payments"))
+    spec = bodies.parse_spec(cases.body(team="payments"))
     bundle = render.render_bundle(
         spec, cases.settings(team_groups=cases.TEAM_GROUPS), request_id="r", requested_by="u", team_rules=rules
     )
@@ -100,7 +101,7 @@ def guard_problems(mutate: Any) -> dict[str, str]:
     """Render a full bundle, apply ``mutate`` to a copy of its manifests, and run the guard."""
     raw = cases.body(features=list(requests.FEATURES))
     ctx = context.RenderContext(
-        spec=requests.parse_spec(raw),
+        spec=bodies.parse_spec(raw),
         settings=cases.settings(),
         request_id=cases.REQUEST_ID,
         requested_by=cases.REQUESTED_BY,

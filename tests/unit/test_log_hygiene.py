@@ -12,7 +12,7 @@ from sqlalchemy import text
 from nsaas import logs
 from nsaas.adapters.db import database as db_module
 
-JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXZhbHVl"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXZhbHVl"  # pragma: allowlist secret
 
 
 async def test_a_database_error_does_not_carry_its_parameters(database: db_module.Database) -> None:
@@ -29,9 +29,9 @@ def test_secrets_are_masked_in_fields_and_in_text(capsys: pytest.CaptureFixture[
         log.error(
             "call failed",
             authorization=f"Bearer {JWT}",
-            jwt_secret="s3cr3t-value",
+            jwt_secret="s3cr3t-value",  # pragma: allowlist secret
             detail=f"upstream said: Bearer {JWT}",
-            url="postgresql://nsaas:hunter2@db:5432/nsaas",
+            url="postgresql://nsaas:hunter2@db:5432/nsaas",  # pragma: allowlist secret
         )
         try:
             raise RuntimeError(f"token {JWT} refused")

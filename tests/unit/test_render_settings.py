@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from nsaas import config
 from nsaas.bundle import render
-from nsaas.domain import requests
+from nsaas.services import bodies
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class OnlyWhatRenderingNeeds:
 
 
 def test_a_bundle_renders_from_bundle_and_label_settings_alone() -> None:
-    spec = requests.parse_spec(
+    spec = bodies.parse_spec(
         {
             "namespaceName": "team-a-shop",
             "team": "team-a",

@@ -1,8 +1,9 @@
 """Public shapes of the API (OpenAPI), kept apart from storage records and domain objects.
 
-Request bodies are validated by the domain (every failing field named at once); the models
-here describe them for OpenAPI and describe every response, so schemathesis can check that the
-service answers what it documents.
+The request bodies' models are :mod:`nsaas.services.bodies` (the API, GitOps and the CLI
+validate with them; OpenAPI publishes them). The models here describe every response, so
+schemathesis can check that the service answers what it documents, and the functions at the end
+render records and service results into them: the wire format lives here and nowhere below.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from nsaas.domain import lifecycle, records, requests, tiers
+from nsaas.bundle import model, render
+from nsaas.domain import cost, lifecycle, records, requests
+from nsaas.services import access, analytics, bodies, inspect
+from nsaas.services import requests as request_service
 
 T = TypeVar("T")
 
@@ -53,34 +57,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class RbacConfigIn(BaseModel):
-    principalId: str = Field(description="Azure AD object ID (GUID)")
-    principalType: requests.PrincipalType
-    roleDefinition: requests.RoleDefinition
-
-
-class NamespaceRequestIn(BaseModel):
-    """A namespace request (documentation of the body; the domain validates it)."""
-
-    model_config = ConfigDict(extra="forbid")
-    namespaceName: str = Field(max_length=requests.MAX_NAME, pattern=requests.NAME_RE.pattern)
-    team: str = Field(min_length=2, max_length=32, pattern=requests.TEAM_RE.pattern)
-    environment: requests.Environment
-    resourceTier: tiers.TierName
-    networkPolicy: requests.NetworkPolicy
-    features: list[requests.Feature] = Field(default_factory=list)
-    description: str = Field(default="", max_length=requests.MAX_DESCRIPTION)
-    costCenter: str = Field(default="", max_length=requests.MAX_COST_CENTER)
-    rbacConfig: RbacConfigIn | None = None
-    ttl: str | None = Field(default=None, pattern=r"^\d+[hd]$", description='Expiry, e.g. "72h" or "7d"')
-
-
-class NamespacePatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    resourceTier: tiers.TierName | None = None
-    features: list[requests.Feature] | None = None
-    ttl: str | None = Field(default=None, pattern=r"^\d+[hd]$")
-    description: str | None = Field(default=None, max_length=requests.MAX_DESCRIPTION)
+NamespaceRequestIn = bodies.NamespaceRequestIn
+NamespacePatchIn = bodies.NamespacePatchIn
 
 
 class ReasonIn(BaseModel):
@@ -311,4 +289,159 @@ def audit(record: records.AuditRecord) -> dict[str, Any]:
         "userAgent": record.user_agent,
         "outcome": record.outcome,
         "detail": record.detail,
+    }
+
+
+def estimate(value: cost.Estimate) -> dict[str, Any]:
+    return {
+        "tier": value.tier,
+        "currency": value.currency,
+        "estimatedMonthly": float(value.monthly),
+        "breakdown": {"cpu": float(value.cpu), "memory": float(value.memory), "storage": float(value.storage)},
+        "isEstimate": True,
+        "basis": value.basis,
+    }
+
+
+def bundle(value: model.Bundle) -> dict[str, Any]:
+    return {"digest": value.digest, "manifests": list(value.manifests)}
+
+
+def preview(value: request_service.Preview) -> dict[str, Any]:
+    return {
+        "allowed": value.allowed,
+        "violations": dict(value.violations),
+        "needsApproval": value.needs_approval,
+        "cost": estimate(value.estimate),
+        "bundle": bundle(value.bundle),
+        "yaml": render.to_yaml(value.bundle),
+    }
+
+
+def rbac(spec: requests.NamespaceSpec) -> dict[str, Any] | None:
+    return None if spec.rbac is None else bodies.body_of(spec)["rbacConfig"]
+
+
+def cluster_view(view: inspect.ClusterView) -> dict[str, Any]:
+    if not view.observed:
+        return {"observed": False} if view.error is None else {"observed": False, "error": view.error}
+    return {
+        "observed": True,
+        "exists": view.exists,
+        "phase": view.phase,
+        "matches": view.matches,
+        "missing": list(view.missing),
+        "drifted": list(view.drifted),
+        "appliedDigest": view.applied_digest,
+        "desiredDigest": view.desired_digest,
+        "objects": view.objects,
+    }
+
+
+def detail(value: inspect.Detail, facts: request_service.StateFacts) -> dict[str, Any]:
+    record = value.record
+    return {
+        **summary(record),
+        "cluster": cluster_view(value.cluster),
+        "quota": [{"resource": q.resource, "used": q.used, "hard": q.hard, "ratio": q.ratio} for q in value.quota],
+        "networkPolicySummary": value.network_policy_summary,
+        "featureSummary": dict(value.feature_summary),
+        "cost": estimate(value.estimate),
+        "timeline": [event(e) for e in value.timeline],
+        "lastError": record.last_error,
+        "rbacConfig": rbac(record.spec_obj),
+        "attempts": facts.attempts,
+        "maxAttempts": facts.max_attempts,
+        "rootCause": facts.root_cause,
+        "allowedActions": list(facts.actions.allowed),
+        "deniedActions": dict(facts.actions.denied),
+    }
+
+
+def usage(value: analytics.Usage) -> dict[str, Any]:
+    counts = value.counts
+    return {
+        "total": counts.total,
+        "byStatus": dict(counts.by_status),
+        "byTeam": dict(counts.by_team),
+        "byEnvironment": dict(counts.by_environment),
+        "byTier": dict(counts.by_tier),
+        "createdPerDay": [{"day": d.day.isoformat(), "count": d.count} for d in value.per_day],
+        "days": value.days,
+    }
+
+
+def reserved(value: analytics.Reserved | None) -> dict[str, float]:
+    if value is None:
+        return {}
+    return {
+        "cpu": float(value.cpu),
+        "memoryGi": float(value.memory_gi),
+        "storageGi": float(value.storage_gi),
+        "namespaces": float(value.namespaces),
+    }
+
+
+def resources(value: analytics.Resources) -> dict[str, Any]:
+    return {
+        "basis": value.basis,
+        "byTeam": {t: reserved(r) for t, r in value.by_team.items()},
+        "byEnvironment": {e: reserved(r) for e, r in value.by_environment.items()},
+    }
+
+
+def costs(value: analytics.Costs) -> dict[str, Any]:
+    return {
+        "isEstimate": True,
+        "currency": value.currency,
+        "basis": value.basis,
+        "totalMonthly": float(value.total),
+        "byTeam": {t: float(v) for t, v in value.by_team.items()},
+        "byTier": {t: float(v) for t, v in value.by_tier.items()},
+    }
+
+
+def teams(value: analytics.Teams) -> dict[str, Any]:
+    return {
+        "teams": [
+            {
+                "team": line.team,
+                "requests": line.requests,
+                "reserved": reserved(line.reserved),
+                "estimatedMonthly": float(line.monthly),
+            }
+            for line in value.lines
+        ],
+        "costBasis": value.cost_basis,
+    }
+
+
+def dashboard(value: analytics.Dashboard) -> dict[str, Any]:
+    counts, outcomes, durations = value.counts, value.outcomes, value.durations
+    return {
+        "total": counts.total,
+        "byStatus": dict(counts.by_status),
+        "pendingApprovals": counts.by_status.get("pending-approval", 0),
+        "provisioning": {
+            "succeeded": outcomes.succeeded,
+            "failed": outcomes.failed,
+            "successRate": outcomes.success_rate,
+            "samples": len(durations),
+            "p50Seconds": value.percentile(50),
+            "p95Seconds": value.percentile(95),
+            "maxSeconds": round(max(durations), 3) if durations else None,
+        },
+        "costs": costs(value.costs),
+    }
+
+
+def access_document(value: access.Access) -> dict[str, Any]:
+    return {
+        "namespace": value.namespace,
+        "cluster": {"name": value.cluster_name, "server": value.server},
+        "context": value.context,
+        "kubeconfig": value.kubeconfig,
+        "authentication": value.authentication,
+        "snippets": [{"title": s.title, "command": s.command} for s in value.snippets],
+        "roles": [{"role": r.role, "subjects": list(r.subjects)} for r in value.roles],
     }

@@ -24,6 +24,7 @@ import yaml
 from nsaas import config
 from nsaas.bundle import render as bundle_render
 from nsaas.domain import errors, policy, requests
+from nsaas.services import bodies
 
 INVALID_INPUT = 2
 #: Namespace of the uuid5 default request ids: same name, same id, same YAML.
@@ -97,7 +98,7 @@ def _settings() -> config.Settings:
 
 def _validate(raw: Any, settings: config.Settings) -> requests.NamespaceSpec:
     try:
-        spec = requests.parse_spec(raw)
+        spec = bodies.parse_spec(raw)
     except errors.ValidationFailed as exc:
         _fail(exc.details or {"request": exc.message})
     violations = policy.evaluate(spec, rules=settings.policy, context=policy.Context())

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -105,11 +106,13 @@ def _spec_fields(current: records.RequestRecord, spec: requests.NamespaceSpec) -
 
 
 def _plain(value: Any) -> Any:
-    """A JSON-friendly value for the audit trail."""
+    """A JSON-friendly value for the audit trail (a spec by its own field names: no wire format here)."""
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, tuple):
-        return list(value)
     if isinstance(value, requests.NamespaceSpec):
-        return value.to_api()
+        return _plain(dataclasses.asdict(value))
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
     return value

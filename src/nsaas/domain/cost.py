@@ -32,16 +32,6 @@ class Estimate:
     storage: Decimal
     basis: str
 
-    def to_api(self) -> dict[str, object]:
-        return {
-            "tier": self.tier,
-            "currency": self.currency,
-            "estimatedMonthly": float(self.monthly),
-            "breakdown": {"cpu": float(self.cpu), "memory": float(self.memory), "storage": float(self.storage)},
-            "isEstimate": True,
-            "basis": self.basis,
-        }
-
 
 def _money(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -23,9 +23,9 @@ from typing import Any
 
 from nsaas import config
 from nsaas.bundle import model, ownership, render
-from nsaas.domain import errors, requests
+from nsaas.domain import errors
 from nsaas.reconcile.engines import argo
-from nsaas.services import ports
+from nsaas.services import bodies, ports
 
 
 class SelfTest:
@@ -35,7 +35,7 @@ class SelfTest:
 
     async def run(self) -> dict[str, Any]:
         name = f"nsaas-selftest-{uuid.uuid4().hex[:6]}"
-        spec = requests.parse_spec(
+        spec = bodies.parse_spec(
             {
                 "namespaceName": name,
                 "team": "platform",

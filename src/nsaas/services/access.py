@@ -36,6 +36,32 @@ class Endpoint:
     token: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    title: str
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoleHolders:
+    role: str
+    subjects: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """kubectl access to one namespace: the kubeconfig (YAML), snippets and who holds which role."""
+
+    namespace: str
+    cluster_name: str
+    server: str
+    context: str
+    kubeconfig: str
+    authentication: Authentication
+    snippets: tuple[Snippet, ...]
+    roles: tuple[RoleHolders, ...]
+
+
 EndpointSource = Callable[[], Endpoint | None]
 
 
@@ -44,24 +70,25 @@ class AccessService:
         self.settings = settings
         self._platform_endpoint = platform_endpoint
 
-    def describe(self, record: records.RequestRecord) -> dict[str, Any]:
+    def describe(self, record: records.RequestRecord) -> Access:
         """The access document of the contract (namespace, cluster, context, kubeconfig, snippets, roles)."""
         name = record.name
         cluster_name, server, ca_data, user, authentication = self._credentials()
         kubeconfig = kubeconfig_for(
             namespace=name, cluster_name=cluster_name, server=server, ca_data=ca_data, user=user
         )
-        return {
-            "namespace": name,
-            "cluster": {"name": cluster_name, "server": server},
-            "context": name,
-            "kubeconfig": yaml.safe_dump(kubeconfig, sort_keys=False),
-            "authentication": authentication,
-            "snippets": snippets(name),
-            "roles": self.roles(record),
-        }
+        return Access(
+            namespace=name,
+            cluster_name=cluster_name,
+            server=server,
+            context=name,
+            kubeconfig=yaml.safe_dump(kubeconfig, sort_keys=False),
+            authentication=authentication,
+            snippets=snippets(name),
+            roles=self.roles(record),
+        )
 
-    def roles(self, record: records.RequestRecord) -> list[dict[str, Any]]:
+    def roles(self, record: records.RequestRecord) -> tuple[RoleHolders, ...]:
         """Subjects of each built-in role in the namespace, from the RoleBindings the bundle renders."""
         bundle = render.render_bundle(record.spec, self.settings, request_id=record.id, requested_by="access")
         holders: dict[str, list[str]] = {role: [] for role in ROLE_ORDER}
@@ -69,7 +96,7 @@ class AccessService:
             role = binding["roleRef"]["name"]
             for subject in binding.get("subjects", []):
                 holders.setdefault(role, []).append(_subject_name(subject))
-        return [{"role": role, "subjects": sorted(subjects)} for role, subjects in holders.items()]
+        return tuple(RoleHolders(role, tuple(sorted(subjects))) for role, subjects in holders.items())
 
     def _credentials(self) -> tuple[str, str, str, dict[str, Any], Authentication]:
         access = self.settings.access
@@ -132,16 +159,16 @@ def kubeconfig_for(
     }
 
 
-def snippets(namespace: str) -> list[dict[str, str]]:
+def snippets(namespace: str) -> tuple[Snippet, ...]:
     ctx = f"kubectl --context {namespace}"
-    return [
-        {"title": "Use this namespace by default", "command": f"kubectl config use-context {namespace}"},
-        {"title": "What runs here", "command": f"{ctx} get pods"},
-        {"title": "Quota and what is used of it", "command": f"{ctx} describe resourcequota"},
-        {"title": "Default container limits", "command": f"{ctx} get limitrange -o yaml"},
-        {"title": "Deploy manifests", "command": f"{ctx} apply -f ./manifests/"},
-        {"title": "What you may do here", "command": f"{ctx} auth can-i --list"},
-    ]
+    return (
+        Snippet("Use this namespace by default", f"kubectl config use-context {namespace}"),
+        Snippet("What runs here", f"{ctx} get pods"),
+        Snippet("Quota and what is used of it", f"{ctx} describe resourcequota"),
+        Snippet("Default container limits", f"{ctx} get limitrange -o yaml"),
+        Snippet("Deploy manifests", f"{ctx} apply -f ./manifests/"),
+        Snippet("What you may do here", f"{ctx} auth can-i --list"),
+    )
 
 
 def _subject_name(subject: dict[str, Any]) -> str:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from nsaas import config
-from nsaas.domain import cost, tiers
+from nsaas.domain import cost, records, tiers
 from nsaas.services import ports
 
 
@@ -25,42 +25,101 @@ def _percentile(values: Sequence[float], q: float) -> float | None:
     return round(statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1], 3)
 
 
+@dataclass(frozen=True, slots=True)
+class Usage:
+    counts: records.RequestCounts
+    per_day: list[records.DailyCount]
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    """What live namespaces reserve through their tiers' quotas (not measured usage)."""
+
+    cpu: Decimal = Decimal(0)
+    memory_gi: Decimal = Decimal(0)
+    storage_gi: Decimal = Decimal(0)
+    namespaces: int = 0
+
+    def plus(self, tier: tiers.Tier, count: int) -> Reserved:
+        return Reserved(
+            cpu=self.cpu + tier.cpu * count,
+            memory_gi=self.memory_gi + tier.memory_gi * count,
+            storage_gi=self.storage_gi + tier.storage_gi * count,
+            namespaces=self.namespaces + count,
+        )
+
+
+RESOURCES_BASIS = "Sum of the quota requests reserved by each live namespace's tier (not measured usage)."
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    by_team: Mapping[str, Reserved]
+    by_environment: Mapping[str, Reserved]
+    basis: str = RESOURCES_BASIS
+
+
+@dataclass(frozen=True, slots=True)
+class Costs:
+    """Monthly cost estimates of live namespaces (an estimate, with its basis)."""
+
+    currency: str
+    basis: str
+    by_team: Mapping[str, Decimal]
+    by_tier: Mapping[str, Decimal]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.by_team.values(), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class TeamLine:
+    team: str
+    requests: int
+    reserved: Reserved | None
+    monthly: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Teams:
+    lines: list[TeamLine]
+    cost_basis: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    counts: records.RequestCounts
+    outcomes: records.ProvisioningOutcomes
+    durations: list[float]
+    costs: Costs
+
+    def percentile(self, q: float) -> float | None:
+        return _percentile(self.durations, q)
+
+
 class Analytics:
     def __init__(self, *, settings: config.Settings, repo: ports.Repository) -> None:
         self.settings = settings
         self.repo = repo
 
-    async def usage(self, *, teams: Sequence[str] | None, days: int = 30) -> dict[str, Any]:
+    async def usage(self, *, teams: Sequence[str] | None, days: int = 30) -> Usage:
         counts = await self.repo.counts(teams=teams)
         per_day = await self.repo.created_per_day(days=days, teams=teams)
-        return {
-            "total": counts.total,
-            "byStatus": dict(counts.by_status),
-            "byTeam": dict(counts.by_team),
-            "byEnvironment": dict(counts.by_environment),
-            "byTier": dict(counts.by_tier),
-            "createdPerDay": [{"day": d.day.isoformat(), "count": d.count} for d in per_day],
-            "days": days,
-        }
+        return Usage(counts=counts, per_day=per_day, days=days)
 
-    async def resources(self, *, teams: Sequence[str] | None) -> dict[str, Any]:
+    async def resources(self, *, teams: Sequence[str] | None) -> Resources:
         rows = await self.repo.live_allocation(teams=teams)
-        by_team: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-        by_env: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        by_team: dict[str, Reserved] = defaultdict(Reserved)
+        by_env: dict[str, Reserved] = defaultdict(Reserved)
         for row in rows:
             tier = tiers.get(row.tier)
-            for bucket in (by_team[row.team], by_env[row.environment]):
-                bucket["cpu"] += tier.cpu * row.count
-                bucket["memoryGi"] += tier.memory_gi * row.count
-                bucket["storageGi"] += tier.storage_gi * row.count
-                bucket["namespaces"] += row.count
-        return {
-            "basis": "Sum of the quota requests reserved by each live namespace's tier (not measured usage).",
-            "byTeam": {t: {k: float(v) for k, v in b.items()} for t, b in sorted(by_team.items())},
-            "byEnvironment": {e: {k: float(v) for k, v in b.items()} for e, b in sorted(by_env.items())},
-        }
+            by_team[row.team] = by_team[row.team].plus(tier, row.count)
+            by_env[row.environment] = by_env[row.environment].plus(tier, row.count)
+        return Resources(by_team=dict(sorted(by_team.items())), by_environment=dict(sorted(by_env.items())))
 
-    async def costs(self, *, teams: Sequence[str] | None) -> dict[str, Any]:
+    async def costs(self, *, teams: Sequence[str] | None) -> Costs:
         rows = await self.repo.live_allocation(teams=teams)
         prices = self.settings.pricing
         by_team: dict[str, Decimal] = defaultdict(Decimal)
@@ -69,50 +128,36 @@ class Analytics:
             monthly = cost.estimate(row.tier, prices=prices).monthly * row.count
             by_team[row.team] += monthly
             by_tier[row.tier] += monthly
-        return {
-            "isEstimate": True,
-            "currency": prices.currency,
-            "basis": f"{prices.basis} Per tier: "
-            + ", ".join(f"{t} {cost.estimate(t, prices=prices).monthly}" for t in tiers.TIER_NAMES),
-            "totalMonthly": float(sum(by_team.values(), Decimal(0))),
-            "byTeam": {t: float(v) for t, v in sorted(by_team.items())},
-            "byTier": {t: float(v) for t, v in sorted(by_tier.items())},
-        }
+        basis = f"{prices.basis} Per tier: " + ", ".join(
+            f"{t} {cost.estimate(t, prices=prices).monthly}" for t in tiers.TIER_NAMES
+        )
+        return Costs(
+            currency=prices.currency,
+            basis=basis,
+            by_team=dict(sorted(by_team.items())),
+            by_tier=dict(sorted(by_tier.items())),
+        )
 
-    async def teams(self, *, teams: Sequence[str] | None) -> dict[str, Any]:
+    async def teams(self, *, teams: Sequence[str] | None) -> Teams:
         counts = await self.repo.counts(teams=teams)
         resources = await self.resources(teams=teams)
         costs = await self.costs(teams=teams)
-        names = sorted(set(counts.by_team) | set(resources["byTeam"]))
-        return {
-            "teams": [
-                {
-                    "team": name,
-                    "requests": counts.by_team.get(name, 0),
-                    "reserved": resources["byTeam"].get(name, {}),
-                    "estimatedMonthly": costs["byTeam"].get(name, 0.0),
-                }
-                for name in names
-            ],
-            "costBasis": costs["basis"],
-        }
+        names = sorted(set(counts.by_team) | set(resources.by_team))
+        lines = [
+            TeamLine(
+                team=name,
+                requests=counts.by_team.get(name, 0),
+                reserved=resources.by_team.get(name),
+                monthly=costs.by_team.get(name, Decimal(0)),
+            )
+            for name in names
+        ]
+        return Teams(lines=lines, cost_basis=costs.basis)
 
-    async def dashboard(self, *, teams: Sequence[str] | None) -> dict[str, Any]:
-        counts = await self.repo.counts(teams=teams)
-        durations = await self.repo.provisioning_durations(limit=1000, teams=teams)
-        outcomes = await self.repo.outcomes(teams=teams)
-        return {
-            "total": counts.total,
-            "byStatus": dict(counts.by_status),
-            "pendingApprovals": counts.by_status.get("pending-approval", 0),
-            "provisioning": {
-                "succeeded": outcomes.succeeded,
-                "failed": outcomes.failed,
-                "successRate": outcomes.success_rate,
-                "samples": len(durations),
-                "p50Seconds": _percentile(durations, 50),
-                "p95Seconds": _percentile(durations, 95),
-                "maxSeconds": round(max(durations), 3) if durations else None,
-            },
-            "costs": await self.costs(teams=teams),
-        }
+    async def dashboard(self, *, teams: Sequence[str] | None) -> Dashboard:
+        return Dashboard(
+            counts=await self.repo.counts(teams=teams),
+            outcomes=await self.repo.outcomes(teams=teams),
+            durations=list(await self.repo.provisioning_durations(limit=1000, teams=teams)),
+            costs=await self.costs(teams=teams),
+        )

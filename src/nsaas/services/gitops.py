@@ -38,8 +38,8 @@ from typing import Any
 import structlog
 
 from nsaas import config
-from nsaas.domain import audit, changes, errors, identity, lifecycle, policy, records, requests, sources
-from nsaas.services import ports
+from nsaas.domain import audit, changes, errors, identity, lifecycle, policy, records, sources
+from nsaas.services import bodies, ports
 from nsaas.services import requests as request_service
 
 log = structlog.get_logger("nsaas.gitops")
@@ -161,7 +161,7 @@ class GitOpsSync:
         self._by_target[target] = meta["name"]
         record: records.RequestRecord | None = None
         try:
-            spec = requests.parse_spec(body)
+            spec = bodies.parse_spec(body)
             caller = self._caller(obj, team=spec.team)
             record = await self.repo.find_live_by_name(target)
             if record is None:
@@ -189,7 +189,7 @@ class GitOpsSync:
     async def _submit(
         self, body: dict[str, Any], obj: dict[str, Any], caller: request_service.Caller
     ) -> records.RequestRecord:
-        spec = requests.parse_spec(body)
+        spec = bodies.parse_spec(body)
         approval = policy.needs_approval(spec, rules=self.settings.policy)
         if approval and not caller.reference:
             raise ApprovalReferenceMissing(
@@ -212,12 +212,12 @@ class GitOpsSync:
     async def _update(
         self, record: records.RequestRecord, body: dict[str, Any], obj: dict[str, Any], caller: request_service.Caller
     ) -> records.RequestRecord:
-        wanted = requests.parse_spec(body).to_api()
-        current = record.spec.to_api()
+        wanted = bodies.body_of(bodies.parse_spec(body))
+        current = bodies.body_of(record.spec)
         moved = {f"spec.{key}": FIXED_MESSAGE for key in FIXED_FIELDS if wanted.get(key) != current.get(key)}
         if moved:
             raise errors.ValidationFailed(f"{len(moved)} field(s) of {record.name} cannot change", details=moved)
-        patch = {key: wanted.get(key) for key in requests.MUTABLE_FIELDS if wanted.get(key) != current.get(key)}
+        patch = {key: wanted.get(key) for key in bodies.MUTABLE_FIELDS if wanted.get(key) != current.get(key)}
         writer = self._approver(caller) if caller.reference else caller
         if patch:
             return await self.requests.update(record.name, patch, writer, expected_generation=None)

@@ -6,8 +6,9 @@ so, because a portal that fails whenever the API server is slow helps nobody.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from nsaas import config
 from nsaas.bundle import render
@@ -34,6 +35,43 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+@dataclass(frozen=True, slots=True)
+class ClusterView:
+    """What the cluster holds of a request's bundle; ``observed`` False when it was not read."""
+
+    observed: bool
+    error: str | None = None
+    exists: bool = False
+    phase: str | None = None
+    matches: bool = False
+    missing: tuple[str, ...] = ()
+    drifted: tuple[str, ...] = ()
+    applied_digest: str | None = None
+    desired_digest: str | None = None
+    objects: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaLine:
+    resource: str
+    used: str
+    hard: str
+    ratio: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """A request with what the cluster has now, its quota use, cost and timeline."""
+
+    record: records.RequestRecord
+    cluster: ClusterView
+    quota: tuple[QuotaLine, ...]
+    network_policy_summary: str
+    feature_summary: Mapping[str, str]
+    estimate: cost.Estimate
+    timeline: list[records.EventRecord]
+
+
 class Inspector:
     def __init__(
         self,
@@ -48,54 +86,51 @@ class Inspector:
         self.cluster = cluster
         self.team_store = team_store
 
-    async def detail(self, record: records.RequestRecord, *, summary: dict[str, Any]) -> dict[str, Any]:
+    async def detail(self, record: records.RequestRecord) -> Detail:
         spec = record.spec_obj
         live = record.status not in lifecycle.TERMINAL and record.status != lifecycle.Status.PENDING_APPROVAL
-        cluster_view: dict[str, Any] = {"observed": False}
-        quota: list[dict[str, Any]] = []
-        if live:
-            team = await self.team_store.team(record.team) if self.team_store is not None else None
-            bundle = render.render_bundle(
-                spec,
-                self.settings,
-                request_id=record.id,
-                requested_by=record.requested_by,
-                team_rules=teams.namespace_rules_of(team),
+        view, quota = (await self._observe(record)) if live else (ClusterView(observed=False), ())
+        return Detail(
+            record=record,
+            cluster=view,
+            quota=quota,
+            network_policy_summary=NETWORK_SUMMARY[spec.network_policy],
+            feature_summary={f: FEATURE_SUMMARY[f] for f in spec.features},
+            estimate=cost.estimate(spec.tier, prices=self.settings.pricing),
+            timeline=await self.repo.timeline(record.id),
+        )
+
+    async def _observe(self, record: records.RequestRecord) -> tuple[ClusterView, tuple[QuotaLine, ...]]:
+        team = await self.team_store.team(record.team) if self.team_store is not None else None
+        bundle = render.render_bundle(
+            record.spec_obj,
+            self.settings,
+            request_id=record.id,
+            requested_by=record.requested_by,
+            team_rules=teams.namespace_rules_of(team),
+        )
+        try:
+            seen = await self.cluster.observe(bundle=bundle)
+        except errors.ClusterError as exc:
+            return ClusterView(observed=False, error=exc.message), ()
+        view = ClusterView(
+            observed=True,
+            exists=seen.phase is not None,
+            phase=seen.phase,
+            matches=seen.matches,
+            missing=tuple(seen.missing),
+            drifted=tuple(seen.drifted),
+            applied_digest=seen.digest,
+            desired_digest=bundle.digest,
+            objects=len(bundle.manifests),
+        )
+        quota = tuple(
+            QuotaLine(
+                resource=name,
+                used=_plain(u.used),
+                hard=_plain(u.hard),
+                ratio=None if u.ratio == float("inf") else round(u.ratio, 4),
             )
-            try:
-                seen = await self.cluster.observe(bundle=bundle)
-            except errors.ClusterError as exc:
-                cluster_view = {"observed": False, "error": exc.message}
-            else:
-                cluster_view = {
-                    "observed": True,
-                    "exists": seen.phase is not None,
-                    "phase": seen.phase,
-                    "matches": seen.matches,
-                    "missing": list(seen.missing),
-                    "drifted": list(seen.drifted),
-                    "appliedDigest": seen.digest,
-                    "desiredDigest": bundle.digest,
-                    "objects": len(bundle.manifests),
-                }
-                quota = [
-                    {
-                        "resource": name,
-                        "used": _plain(u.used),
-                        "hard": _plain(u.hard),
-                        "ratio": None if u.ratio == float("inf") else round(u.ratio, 4),
-                    }
-                    for name, u in sorted(seen.quota.items())
-                ]
-        timeline = await self.repo.timeline(record.id)
-        return {
-            **summary,
-            "cluster": cluster_view,
-            "quota": quota,
-            "networkPolicySummary": NETWORK_SUMMARY[spec.network_policy],
-            "featureSummary": {f: FEATURE_SUMMARY[f] for f in spec.features},
-            "cost": cost.estimate(spec.tier, prices=self.settings.pricing).to_api(),
-            "timeline": timeline,
-            "lastError": record.last_error,
-            "rbacConfig": spec.to_api().get("rbacConfig"),
-        }
+            for name, u in sorted(seen.quota.items())
+        )
+        return view, quota

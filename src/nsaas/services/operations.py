@@ -16,8 +16,8 @@ import asyncio
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 
@@ -34,6 +34,19 @@ QUOTA_REFRESH_SECONDS = 60.0
 ESTIMATE_REFRESH_SECONDS = 30.0
 #: Stated when no request has become ready yet; replaced by the measured median once one has.
 DEFAULT_ESTIMATE_SECONDS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One dependency's reachability and round trip; ``error`` names the failure's type."""
+
+    ok: bool
+    ms: float
+    error: str | None = None
+
+
+def _since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
 
 
 class Operations:
@@ -53,27 +66,26 @@ class Operations:
         self._gauges_at: float | None = None
         self._estimate: tuple[float, int] | None = None
 
-    async def checks(self) -> dict[str, dict[str, Any]]:
+    async def checks(self) -> dict[str, Check]:
         """Database and cluster reachability, each with its round trip in ms."""
         return {"database": await self.database_check(), "cluster": await self.cluster_check()}
 
-    async def database_check(self) -> dict[str, Any]:
+    async def database_check(self) -> Check:
         """What readiness depends on: a process that cannot reach its database cannot serve anything."""
         started = time.perf_counter()
+        error = None
         try:
             await self.repo.ping()
-            result: dict[str, Any] = {"ok": True}
         except Exception as exc:
-            result = {"ok": False, "error": type(exc).__name__}
-        result["ms"] = round((time.perf_counter() - started) * 1000, 1)
-        return result
+            error = type(exc).__name__
+        return Check(ok=error is None, ms=_since(started), error=error)
 
-    async def cluster_check(self) -> dict[str, Any]:
+    async def cluster_check(self) -> Check:
         """The Kubernetes API: reported (/health/detailed, nsaas_cluster_reachable), never a readiness condition."""
         started = time.perf_counter()
         ok = await self.cluster.ping()
         metrics.CLUSTER_REACHABLE.set(1 if ok else 0)
-        return {"ok": ok, "ms": round((time.perf_counter() - started) * 1000, 1)}
+        return Check(ok=ok, ms=_since(started))
 
     async def estimated_seconds(self) -> int:
         """Median request-to-ready of recent requests, re-read at most every 30 s (creates are a hot path)."""
@@ -95,7 +107,7 @@ class Operations:
         now = self._monotonic()
         self._gauges_at = now
         due = self._quotas_at is None or now - self._quotas_at >= QUOTA_REFRESH_SECONDS
-        if (await self.cluster_check())["ok"] and due:
+        if (await self.cluster_check()).ok and due:
             self._quotas_at = now
             await self._refresh_quota_gauges()
 

@@ -155,23 +155,13 @@ class AuditLog(Protocol):
 
 
 class IdempotencyStore(Protocol):
-    async def idempotency_get(self, owner: str, key: str) -> records.IdempotencyRecord | None: ...
-
-    async def idempotency_replay(self, owner: str, key: str, *, body_hash: str) -> records.IdempotencyRecord | None:
-        """IdempotencyMismatch when the key was used with another body."""
-        ...
+    """Idempotency-Key entries: reserved before a create, completed by it (``create_request``), purged by age."""
 
     async def idempotency_reserve(self, owner: str, key: str, *, body_hash: str) -> records.IdempotencyRecord | None:
         """Reserve a key; the completed entry to replay, or IdempotencyInUse / IdempotencyMismatch."""
         ...
 
     async def idempotency_unreserve(self, owner: str, key: str) -> None: ...
-
-    async def idempotency_put(
-        self, owner: str, key: str, *, body_hash: str, status_code: int, response: Mapping[str, Any]
-    ) -> records.IdempotencyRecord: ...
-
-    async def idempotency_store(self, owner: str, key: str, *, response: Mapping[str, Any]) -> None: ...
 
     async def idempotency_purge(self) -> int: ...
 
@@ -286,9 +276,6 @@ class ApplyResult(Protocol):
 
     @property
     def failed(self) -> Mapping[str, str]: ...
-
-    @property
-    def skipped(self) -> tuple[str, ...]: ...
 
     @property
     def ok(self) -> bool: ...

@@ -25,7 +25,6 @@ from nsaas.bundle import model, ownership, render
 from nsaas.domain import (
     actions,
     audit,
-    changes,
     cost,
     errors,
     failures,
@@ -36,8 +35,9 @@ from nsaas.domain import (
     requests,
     sources,
     teams,
+    transitions,
 )
-from nsaas.services import ports
+from nsaas.services import bodies, ports
 
 S = lifecycle.Status
 
@@ -103,6 +103,30 @@ class Submitted:
 
     record: records.RequestRecord | None
     response: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StateFacts:
+    """What a client needs to present a request's state to this caller."""
+
+    attempts: int
+    max_attempts: int
+    root_cause: str | None
+    actions: actions.Allowed
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What a draft request would get: the policy verdict, approval, cost and bundle."""
+
+    violations: Mapping[str, str]
+    needs_approval: bool
+    estimate: cost.Estimate
+    bundle: model.Bundle
+
+    @property
+    def allowed(self) -> bool:
+        return not self.violations
 
 
 #: How often a decision (approve, reject, cancel) is taken when the request keeps changing under it.
@@ -198,7 +222,7 @@ class RequestService:
             sort=sort,
         )
 
-    def state_facts(self, record: records.RequestRecord, caller: Caller) -> dict[str, Any]:
+    def state_facts(self, record: records.RequestRecord, caller: Caller) -> StateFacts:
         """What a client needs to present the state: attempts, the root cause, and the caller's actions."""
         subject = actions.Subject(
             team=record.team,
@@ -210,13 +234,12 @@ class RequestService:
         found = actions.for_caller(
             caller.principal, subject, protect_production=self.settings.policy.protect_production
         )
-        return {
-            "attempts": record.attempts,
-            "maxAttempts": self.settings.engines.max_attempts,
-            "rootCause": failures.root_cause(record.last_error),
-            "allowedActions": list(found.allowed),
-            "deniedActions": dict(found.denied),
-        }
+        return StateFacts(
+            attempts=record.attempts,
+            max_attempts=self.settings.engines.max_attempts,
+            root_cause=failures.root_cause(record.last_error),
+            actions=found,
+        )
 
     async def bundle(self, name: str, caller: Caller) -> model.Bundle:
         """The bundle a visible request wants in the cluster."""
@@ -239,25 +262,22 @@ class RequestService:
 
     # ---- submit and preview ------------------------------------------------------------------
 
-    async def preview(self, body: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
+    async def preview(self, body: Mapping[str, Any], caller: Caller) -> Preview:
         """Bundle, policy verdict and cost of a draft; nothing is stored."""
-        spec = requests.parse_spec(body)
+        spec = bodies.parse_spec(body)
         violations = policy.evaluate(spec, rules=self.settings.policy, context=await self._context(spec))
-        bundle = render.render_bundle(
-            spec,
-            self.settings,
-            request_id="preview",
-            requested_by=caller.principal.subject,
-            team_rules=await self._team_rules(spec.team),
+        return Preview(
+            violations=violations,
+            needs_approval=policy.needs_approval(spec, rules=self.settings.policy),
+            estimate=cost.estimate(spec.tier, prices=self.settings.pricing),
+            bundle=render.render_bundle(
+                spec,
+                self.settings,
+                request_id="preview",
+                requested_by=caller.principal.subject,
+                team_rules=await self._team_rules(spec.team),
+            ),
         )
-        return {
-            "allowed": not violations,
-            "violations": violations,
-            "needsApproval": policy.needs_approval(spec, rules=self.settings.policy),
-            "cost": cost.estimate(spec.tier, prices=self.settings.pricing).to_api(),
-            "bundle": {"digest": bundle.digest, "manifests": list(bundle.manifests)},
-            "yaml": render.to_yaml(bundle),
-        }
 
     async def submit(
         self,
@@ -331,7 +351,7 @@ class RequestService:
         record = await self.repo.create_request(
             new,
             event=records.NewEvent(kind="status", message=message),
-            audit=caller.audit(audit.REQUEST, spec.name, after=spec.to_api()),
+            audit=caller.audit(audit.REQUEST, spec.name, after=bodies.body_of(spec)),
             idempotency=claim,
             capacity=self._capacity(spec),
         )
@@ -349,7 +369,7 @@ class RequestService:
         a caller outside the team learns nothing about that team's namespaces or budget.
         """
         principal = caller.principal
-        parsed = requests.parse(body)
+        parsed = bodies.parse(body)
         team = parsed.draft.team
         if team is not None and not principal.can_create(team):
             if parsed.problems:
@@ -388,10 +408,9 @@ class RequestService:
     ) -> records.RequestRecord:
         """Change the spec; ``expected_generation`` is the caller's ETag (status moves never make it stale)."""
         record = await self._manageable(name, caller, action="update")
-        if record.status not in (S.READY, S.FAILED, S.UPDATING, S.PROVISIONING, S.PENDING_APPROVAL):
-            raise errors.Conflict(f"{name} is {record.status} and cannot be changed", details={"status": record.status})
+        transitions.check_changeable(record)
         old = record.spec_obj
-        spec = requests.apply_patch(old, patch)
+        spec = bodies.apply_patch(old, patch)
         self._check_approval_scope(record, old, spec, caller)
         usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team, exclude_id=record.id))
         limits = await self._limits(spec.team)
@@ -399,33 +418,16 @@ class RequestService:
             limits = teams.keeping(limits, environment=old.environment, tier=old.tier, features=old.features)
         context = policy.Context(usage=usage, is_update=True, limits=limits)
         policy.enforce(spec, rules=self.settings.policy, context=context)
-        now = datetime.now(UTC)
         # A spec change bumps the generation (a domain rule); every change reaches the bundle
         # (labels, annotations, quota), so a live namespace is re-applied and shows "updating".
-        change = changes.Change(spec=spec)
-        if spec.ttl_hours != old.ttl_hours or "ttl" in patch:
-            expires = now + timedelta(hours=spec.ttl_hours) if spec.ttl_hours else None
-            change = change.also(changes.Change(expires_at=expires, warnings_sent=()))
-        if spec != old:
-            if record.status in (S.READY, S.FAILED):
-                change = change.also(
-                    changes.Change(
-                        status=S.UPDATING,
-                        status_reason="applying the change",
-                        attempts=0,
-                        next_attempt_at=now,
-                        last_error=None,
-                    )
-                )
-            elif record.status in (S.UPDATING, S.PROVISIONING):
-                change = change.also(changes.Change(next_attempt_at=now))
+        change = transitions.change_spec(record, spec, ttl_given="ttl" in patch, now=datetime.now(UTC))
         message = "changed " + ", ".join(sorted(patch))
         updated = await self.repo.update(
             record.id,
             expected_generation=expected_generation,
             change=change,
             event=records.NewEvent(kind="status" if change.moves_status else "info", message=message),
-            audit=caller.audit(audit.UPDATE, name, before=old.to_api(), after=spec.to_api()),
+            audit=caller.audit(audit.UPDATE, name, before=bodies.body_of(old), after=bodies.body_of(spec)),
             capacity=self._capacity(spec, new_namespace=False) if spec.tier != old.tier else None,
         )
         await self._announce(updated)
@@ -452,17 +454,7 @@ class RequestService:
             raise errors.PermissionDenied(
                 "a request needs a second person's approval", details={"approver": "you requested it yourself"}
             )
-        now = datetime.now(UTC)
-        spec = record.spec_obj
-        change = changes.Change(
-            status=S.PROVISIONING,
-            status_reason="approved; queued for provisioning",
-            approved_by=caller.principal.subject,
-            approved_at=now,
-            next_attempt_at=now,
-        )
-        if spec.ttl_hours:
-            change = change.also(changes.Change(expires_at=now + timedelta(hours=spec.ttl_hours), warnings_sent=()))
+        change = transitions.approve(record, approver=caller.principal.subject, now=datetime.now(UTC))
         updated = await self.repo.update(
             record.id,
             expected_generation=expected_generation,
@@ -484,12 +476,7 @@ class RequestService:
         updated = await self.repo.update(
             record.id,
             expected_version=record.version,
-            change=changes.Change(
-                status=S.REJECTED,
-                status_reason=f"rejected: {reason}",
-                rejection_reason=reason,
-                next_attempt_at=None,
-            ),
+            change=transitions.reject(reason),
             event=records.NewEvent(kind="status", message=f"rejected by {caller.principal.subject}: {reason}"),
             audit=caller.audit(audit.REJECT, name, detail=reason),
         )
@@ -499,17 +486,7 @@ class RequestService:
     async def retry(self, name: str, caller: Caller) -> records.RequestRecord:
         """Try a failed request again now (or nudge a stuck deletion), with a fresh attempt budget."""
         record = await self._manageable(name, caller, action="retry")
-        now = datetime.now(UTC)
-        if record.status == S.FAILED:
-            target = S.UPDATING if record.ready_at is not None else S.PROVISIONING
-            change = changes.Change(status=target, status_reason="retrying", attempts=0, next_attempt_at=now)
-        elif record.status == S.DECOMMISSIONING:
-            change = changes.Change(attempts=0, next_attempt_at=now)
-        else:
-            raise errors.Conflict(
-                f"{name} is {record.status}; only failed requests or a stuck deletion can be retried",
-                details={"status": str(record.status)},
-            )
+        change = transitions.retry(record, now=datetime.now(UTC))
         updated = await self.repo.update(
             record.id,
             change=change,
@@ -530,22 +507,7 @@ class RequestService:
         record = await self.visible_by_id(request_id, caller)
         self._require_manage(record, caller, "cancel")
         caller.check_owns(record)
-        if record.status == S.PENDING_APPROVAL:
-            change = changes.Change(status=S.CANCELLED, status_reason="cancelled", next_attempt_at=None)
-        elif record.status == S.PROVISIONING:
-            change = changes.Change(
-                status=S.DECOMMISSIONING,
-                end_state=S.CANCELLED,
-                next_attempt_at=datetime.now(UTC),
-                status_reason="cancelled; removing what was created",
-                attempts=0,
-            )
-        else:
-            raise errors.Conflict(
-                f"request {request_id} is {record.status}; only pending or provisioning requests can be cancelled "
-                "(decommission a ready namespace instead)",
-                details={"status": record.status},
-            )
+        change = transitions.cancel(record, now=datetime.now(UTC))
         updated = await self.repo.update(
             record.id,
             expected_version=record.version,
@@ -580,14 +542,7 @@ class RequestService:
         grace = timedelta(seconds=self.settings.policy.decommission_grace_seconds)
         updated = await self.repo.update(
             record.id,
-            change=changes.Change(
-                status=S.DECOMMISSIONING,
-                end_state=S.DELETED,
-                attempts=0,
-                last_error=None,
-                next_attempt_at=datetime.now(UTC) + grace,
-                status_reason="decommission requested" + (f": {reason}" if reason else ""),
-            ),
+            change=transitions.decommission(starts_at=datetime.now(UTC) + grace, reason=reason),
             event=records.NewEvent(kind="status", message=f"decommission requested by {caller.principal.subject}"),
             audit=caller.audit(audit.DECOMMISSION, name, detail=reason),
         )

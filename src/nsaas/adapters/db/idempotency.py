@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from nsaas.adapters.db import rows, tables
@@ -96,17 +96,6 @@ async def put(
     }
     result = await conn.execute(insert(K).values(values).returning(*K.c))
     return rows.idempotency(result.mappings().one())
-
-
-async def replace_response(
-    conn: AsyncConnection, *, owner: str, key: str, response: Mapping[str, Any], fresh_after: datetime
-) -> bool:
-    query = (
-        update(K)
-        .where(K.c.owner == owner, K.c.key == key, K.c.created_at > fresh_after)
-        .values(response=rows.jsonable(response))
-    )
-    return int((await conn.execute(query)).rowcount) == 1
 
 
 async def purge(conn: AsyncConnection, *, older_than: datetime) -> int:

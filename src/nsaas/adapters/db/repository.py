@@ -10,9 +10,8 @@ methods return the frozen records of :mod:`nsaas.domain.records`. It implements
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import exc, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -358,19 +357,6 @@ class Repository:
         async with self.database.read() as conn:
             return await idempotency.get(conn, owner=owner, key=key, fresh_after=self._fresh_after())
 
-    async def idempotency_replay(self, owner: str, key: str, *, body_hash: str) -> records.IdempotencyRecord | None:
-        """The response to replay for a retried request, None when the key is new.
-
-        Raises :class:`errors.IdempotencyMismatch` when the key was used with a different body.
-        """
-        stored = await self.idempotency_get(owner, key)
-        if stored is not None and stored.body_hash != body_hash:
-            raise errors.IdempotencyMismatch(
-                "this Idempotency-Key was already used with a different request body",
-                details={"Idempotency-Key": key},
-            )
-        return stored
-
     async def idempotency_reserve(self, owner: str, key: str, *, body_hash: str) -> records.IdempotencyRecord | None:
         """Reserve a key before its request is processed; the stored entry to replay when there is one.
 
@@ -402,31 +388,6 @@ class Repository:
         """Give up a reservation (the request failed); a completed entry is kept."""
         async with self.database.write() as conn:
             await idempotency.unreserve(conn, owner=owner, key=key)
-
-    async def idempotency_put(
-        self, owner: str, key: str, *, body_hash: str, status_code: int, response: Mapping[str, Any]
-    ) -> records.IdempotencyRecord:
-        """Store a response under a key; :class:`errors.Conflict` if a live entry exists."""
-        claim = records.IdempotencyClaim(
-            owner=owner, key=key, body_hash=body_hash, status_code=status_code, response=response
-        )
-        try:
-            async with self.database.write() as conn:
-                return await self._put_key(conn, claim=claim, now=self._clock())
-        except exc.IntegrityError as error:
-            raise _key_taken(key) from error
-
-    async def idempotency_store(self, owner: str, key: str, *, response: Mapping[str, Any]) -> None:
-        """Replace the response stored under a key (e.g. once the full API payload is known).
-
-        Raises :class:`errors.NotFound` when the key is unknown or expired.
-        """
-        async with self.database.write() as conn:
-            stored = await idempotency.replace_response(
-                conn, owner=owner, key=key, response=response, fresh_after=self._fresh_after()
-            )
-        if not stored:
-            raise errors.NotFound("no live entry for this Idempotency-Key", details={"Idempotency-Key": key})
 
     async def idempotency_purge(self) -> int:
         """Delete expired keys; returns how many."""

@@ -45,8 +45,10 @@ def _column(value: Any) -> Any:
 
 
 def spec_column(spec: requests.NamespaceSpec) -> dict[str, Any]:
-    """The JSON stored for a spec. Its keys are the storage format (camelCase since the first
-    release): they must stay readable by :func:`spec_from_column` whatever the API becomes."""
+    """The JSON stored for a spec: the database's own format, written and read only here.
+
+    Its keys are camelCase since the first release and stay so, so every stored row still loads
+    (:func:`spec_from_column`) whatever the API's shape becomes."""
     stored: dict[str, Any] = {
         "namespaceName": spec.name,
         "team": spec.team,
@@ -69,8 +71,40 @@ def spec_column(spec: requests.NamespaceSpec) -> dict[str, Any]:
 
 
 def spec_from_column(stored: Mapping[str, Any]) -> requests.NamespaceSpec:
-    """A stored spec back as the domain's (validated again: a hand-edited row must not slip through)."""
-    return requests.parse_spec(stored)
+    """A stored spec back as the domain's: the reader of :func:`spec_column`'s keys.
+
+    Tolerant of rows older writers left: optional keys may be absent, ``ttl`` may be ``"72h"``,
+    ``"3d"`` or a number of hours, and feature order is made canonical again.
+    """
+    rbac = stored.get("rbacConfig")
+    features = set(stored.get("features") or ())
+    return requests.NamespaceSpec(
+        name=stored["namespaceName"],
+        team=stored["team"],
+        environment=stored["environment"],
+        tier=stored["resourceTier"],
+        network_policy=stored["networkPolicy"],
+        features=tuple(f for f in requests.FEATURES if f in features),
+        description=stored.get("description") or "",
+        cost_center=stored.get("costCenter") or "",
+        rbac=None
+        if not rbac
+        else requests.RbacConfig(
+            principal_id=str(rbac["principalId"]).lower(),
+            principal_type=rbac["principalType"],
+            role_definition=rbac["roleDefinition"],
+        ),
+        ttl_hours=_stored_ttl(stored.get("ttl")),
+    )
+
+
+def _stored_ttl(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text[:-1]) * 24 if text.endswith("d") else int(text.removesuffix("h"))
 
 
 def event(row: RowMapping) -> records.EventRecord:

@@ -24,24 +24,24 @@ router = APIRouter(prefix="/api/platform/analytics", tags=["analytics"], respons
 
 @router.get("/usage", response_model=schemas.Envelope[dict[str, Any]])
 async def usage(rt: RuntimeDep, who: CallerDep, days: Annotated[int, Query(ge=1, le=365)] = 30) -> dict[str, Any]:
-    return schemas.ok(await rt.analytics.usage(teams=rt.requests.visible_teams(who), days=days))
+    return schemas.ok(schemas.usage(await rt.analytics.usage(teams=rt.requests.visible_teams(who), days=days)))
 
 
 @router.get("/teams", response_model=schemas.Envelope[dict[str, Any]])
 async def teams(rt: RuntimeDep, who: CallerDep) -> dict[str, Any]:
-    return schemas.ok(await rt.analytics.teams(teams=rt.requests.visible_teams(who)))
+    return schemas.ok(schemas.teams(await rt.analytics.teams(teams=rt.requests.visible_teams(who))))
 
 
 @router.get("/resources", response_model=schemas.Envelope[dict[str, Any]])
 async def resources(rt: RuntimeDep, who: CallerDep) -> dict[str, Any]:
-    return schemas.ok(await rt.analytics.resources(teams=rt.requests.visible_teams(who)))
+    return schemas.ok(schemas.resources(await rt.analytics.resources(teams=rt.requests.visible_teams(who))))
 
 
 @router.get("/costs", response_model=schemas.Envelope[dict[str, Any]])
 async def costs(rt: RuntimeDep, who: CallerDep) -> dict[str, Any]:
-    return schemas.ok(await rt.analytics.costs(teams=rt.requests.visible_teams(who)))
+    return schemas.ok(schemas.costs(await rt.analytics.costs(teams=rt.requests.visible_teams(who))))
 
 
 @router.get("/dashboard", response_model=schemas.Envelope[dict[str, Any]])
 async def dashboard(rt: RuntimeDep, who: CallerDep) -> dict[str, Any]:
-    return schemas.ok(await rt.analytics.dashboard(teams=rt.requests.visible_teams(who)))
+    return schemas.ok(schemas.dashboard(await rt.analytics.dashboard(teams=rt.requests.visible_teams(who))))

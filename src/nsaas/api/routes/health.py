@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from nsaas import metrics
 from nsaas.api.deps import RuntimeDep
+from nsaas.services import operations
 
 router = APIRouter(tags=["health"])
 STARTED = time.monotonic()
@@ -32,9 +33,9 @@ async def live() -> dict[str, Any]:
 @router.get("/health/ready")
 async def ready(rt: RuntimeDep) -> JSONResponse:
     database = await rt.operations.database_check()
-    healthy = bool(database["ok"])
+    healthy = database.ok
     return JSONResponse(
-        {"status": "ready" if healthy else "not-ready", "checks": {"database": database}},
+        {"status": "ready" if healthy else "not-ready", "checks": {"database": _check(database)}},
         status_code=200 if healthy else 503,
     )
 
@@ -42,12 +43,12 @@ async def ready(rt: RuntimeDep) -> JSONResponse:
 @router.get("/health/detailed")
 async def detailed(rt: RuntimeDep) -> JSONResponse:
     checks = await rt.operations.checks()
-    serving = bool(checks["database"]["ok"])
+    serving = checks["database"].ok
     listener = rt.bus.status()
-    healthy = all(c["ok"] for c in checks.values()) and listener["listening"]
+    healthy = all(c.ok for c in checks.values()) and listener["listening"]
     body = {
         "status": "ready" if healthy else "degraded" if serving else "not-ready",
-        "checks": checks,
+        "checks": {name: _check(c) for name, c in checks.items()},
         "engine": rt.settings.engine,
         "authMode": rt.settings.auth_mode,
         "database": rt.database.dialect,
@@ -68,3 +69,12 @@ async def prometheus() -> Response:
 
 def _age(seconds: float) -> float | None:
     return None if seconds == float("inf") else round(seconds, 1)
+
+
+def _check(check: operations.Check) -> dict[str, Any]:
+    """A check as it always read: ``{ok, ms}``, with ``error`` when it failed."""
+    body: dict[str, Any] = {"ok": check.ok}
+    if check.error is not None:
+        body["error"] = check.error
+    body["ms"] = check.ms
+    return body

@@ -99,7 +99,7 @@ async def submit(
 @router.post("/preview", response_model=schemas.Envelope[schemas.Preview], openapi_extra=REQUEST_BODY)
 async def preview(rt: RuntimeDep, who: CallerDep, body: Annotated[Any, Body()]) -> dict[str, Any]:
     """Bundle, policy verdict and cost estimate for a draft request; nothing is stored."""
-    return schemas.ok(await rt.requests.preview(_object(body), who))
+    return schemas.ok(schemas.preview(await rt.requests.preview(_object(body), who)))
 
 
 @router.get("/request/{request_id}/status", response_model=schemas.Envelope[schemas.RequestStatus])
@@ -215,10 +215,8 @@ async def namespace_detail(rt: RuntimeDep, who: CallerDep, name: str, response: 
     """The request, live cluster status, quota usage, network policy and features, cost and timeline."""
     record = await rt.requests.visible(name, who)
     response.headers["ETag"] = _etag(record)
-    detail = await rt.inspector.detail(record, summary=schemas.summary(record))
-    detail["timeline"] = [schemas.event(e) for e in detail["timeline"]]
-    detail.update(rt.requests.state_facts(record, who))
-    return schemas.ok(detail)
+    detail = await rt.inspector.detail(record)
+    return schemas.ok(schemas.detail(detail, rt.requests.state_facts(record, who)))
 
 
 @router.patch("/{name}", response_model=schemas.Envelope[schemas.NamespaceSummary], openapi_extra=PATCH_BODY)
@@ -282,9 +280,9 @@ async def manifests(
     bundle = await rt.requests.bundle(name, who)
     if format_ == "yaml":
         return Response(render.to_yaml(bundle), media_type="application/yaml")
-    return schemas.ok({"digest": bundle.digest, "manifests": list(bundle.manifests)})
+    return schemas.ok(schemas.bundle(bundle))
 
 
 @router.get("/{name}/cost", response_model=schemas.Envelope[schemas.CostOut])
 async def namespace_cost(rt: RuntimeDep, who: CallerDep, name: str) -> dict[str, Any]:
-    return schemas.ok((await rt.requests.cost(name, who)).to_api())
+    return schemas.ok(schemas.estimate(await rt.requests.cost(name, who)))

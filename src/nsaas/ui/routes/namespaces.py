@@ -54,7 +54,7 @@ async def namespace_list(
     page = (await api.get("/namespaces", params={**params, "sort": sort or None})).data
     prices = state.of(request).settings.pricing
     for item in page.get("items") or []:
-        item["monthlyCost"] = cost.estimate(str(item.get("tier")), prices=prices).to_api()
+        item["monthlyCost"] = cost.estimate(str(item.get("tier")), prices=prices)
         item["expiresSoon"] = filters.expires_within(item.get("expiresAt"), days=EXPIRY_WARNING_DAYS)
     context = {
         "page": page,
