@@ -143,6 +143,8 @@ class PolicySettings(BaseModel):
     #: Optional aggregate budget per team across all its live namespaces (None = unlimited).
     team_cpu_budget: Decimal | None = None
     team_memory_budget_gi: Decimal | None = None
+    #: Requested storage (the tiers' ``requests.storage``) across a team's live namespaces.
+    team_storage_budget_gi: Decimal | None = None
     max_ttl_hours: int = Field(default=24 * 90, ge=1)
     #: Warnings (timeline, bell, webhooks) this many hours before a TTL ends: 7 days and 1 day.
     expiry_warning_hours: list[int] = Field(default_factory=lambda: [168, 24])

@@ -20,12 +20,13 @@ from nsaas.adapters.auth import authenticator as auth
 from nsaas.adapters.db import database as db
 from nsaas.adapters.db import outbox as outbox_db
 from nsaas.adapters.db import repository
+from nsaas.adapters.db import teams as teams_db
 from nsaas.adapters.events import memory, postgres
 from nsaas.adapters.kube import cluster as kube
 from nsaas.adapters.kube import kubeconfig
 from nsaas.reconcile import loop as reconciler
 from nsaas.reconcile import selftest
-from nsaas.services import access, analytics, audit, denials, gitops, inspect, notifier, operations, timeline
+from nsaas.services import access, analytics, audit, denials, gitops, inspect, notifier, operations, teams, timeline
 from nsaas.services import requests as request_service
 
 log = structlog.get_logger("nsaas.runtime")
@@ -54,6 +55,7 @@ class Runtime:
     denials: denials.DenialAudit
     access: access.AccessService
     gitops: gitops.GitOpsSync
+    teams: teams.TeamService
     version: str = nsaas.VERSION
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -107,8 +109,12 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
     repo = repository.Repository(database)
     cluster = kube.Cluster.from_settings(settings)
     bus = postgres.for_url(url)
-    requests = request_service.RequestService(settings=settings, repo=repo, cluster=cluster, bus=bus)
-    worker = reconciler.Reconciler(settings=settings, repo=repo, cluster=cluster, bus=bus)
+    team_store = teams_db.TeamStore(database)
+    team_service = teams.TeamService(settings=settings, store=team_store)
+    requests = request_service.RequestService(
+        settings=settings, repo=repo, cluster=cluster, bus=bus, team_store=team_store
+    )
+    worker = reconciler.Reconciler(settings=settings, repo=repo, cluster=cluster, bus=bus, team_store=team_store)
     outbox = outbox_db.Outbox(database)
     webhooks = webhook.WebhookSender(timeout_seconds=settings.notifications.timeout_seconds)
     metrics.BUILD_INFO.labels(nsaas.VERSION, component).set(1)
@@ -119,9 +125,9 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
         repo=repo,
         cluster=cluster,
         bus=bus,
-        authenticator=auth.Authenticator.from_settings(settings),
+        authenticator=auth.Authenticator.from_settings(settings, group_roles=team_service.roles_for_groups),
         requests=requests,
-        inspector=inspect.Inspector(settings=settings, repo=repo, cluster=cluster),
+        inspector=inspect.Inspector(settings=settings, repo=repo, cluster=cluster, team_store=team_store),
         reconciler=worker,
         analytics=analytics.Analytics(settings=settings, repo=repo),
         selftest=selftest.SelfTest(settings=settings, cluster=cluster),
@@ -136,4 +142,5 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
             settings=settings, platform_endpoint=lambda: kubeconfig.platform_endpoint(settings)
         ),
         gitops=gitops.GitOpsSync(settings=settings, requests=requests, repo=repo, resources=cluster, bus=bus),
+        teams=team_service,
     )

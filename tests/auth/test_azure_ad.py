@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,12 @@ KEYS_PATH = "/keys"
 
 
 def verifier(
-    provider: local.LocalProvider, http: httpx.AsyncClient, clock: modes.FakeClock, tmp_path: Path, **auth: object
+    provider: local.LocalProvider,
+    http: httpx.AsyncClient,
+    clock: modes.FakeClock,
+    tmp_path: Path,
+    registry: azure_ad.GroupRoles | None = None,
+    **auth: object,
 ) -> azure_ad.AzureAdVerifier:
     settings = modes.azure(provider, tmp_path, **auth).auth
     cache = jwks.JwksCache(
@@ -35,7 +41,7 @@ def verifier(
         min_refresh_seconds=30,
         clock=clock,
     )
-    return azure_ad.AzureAdVerifier(settings=settings, keys=cache)
+    return azure_ad.AzureAdVerifier(settings=settings, keys=cache, registry=registry)
 
 
 @pytest.fixture
@@ -257,3 +263,24 @@ def test_a_misspelt_role_in_the_group_mapping_stops_the_start(
     with pytest.raises(errors.ConfigurationError) as caught:
         verifier(provider, http, clock, tmp_path, group_roles={"g1": ["platform:admin"], "g2": ["platfrom:admin"]})
     assert list(caught.value.details) == ["NSAAS_AUTH__GROUP_ROLES[g2]"]
+
+
+async def test_the_team_registry_adds_roles_for_its_groups_at_every_sign_in(
+    provider: local.LocalProvider, http: httpx.AsyncClient, clock: modes.FakeClock, tmp_path: Path
+) -> None:
+    registry = {"group-team-c-owners": frozenset({"team:team-c:admin"})}
+    asked: list[list[str]] = []
+
+    async def from_registry(groups: Sequence[str]) -> frozenset[str]:
+        asked.append(list(groups))
+        return frozenset().union(*(registry.get(g, frozenset()) for g in groups))
+
+    azure = verifier(provider, http, clock, tmp_path, registry=from_registry)
+    token = provider.token(groups=["group-team-a-dev", "group-team-c-owners"])
+    caller = await verify(azure, token)
+    assert caller.roles == frozenset({"team:team-a:developer", "team:team-c:admin"})
+    assert caller.is_team_admin("team-c")
+    assert asked == [["group-team-a-dev", "group-team-c-owners"]]
+    # The registry changes (the group is removed): the next sign-in with the same token sees it.
+    registry.clear()
+    assert (await verify(azure, token)).roles == frozenset({"team:team-a:developer"})

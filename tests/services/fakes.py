@@ -17,7 +17,7 @@ from typing import Any
 
 from nsaas.adapters.kube import results
 from nsaas.bundle import model
-from nsaas.domain import changes, errors, lifecycle, records
+from nsaas.domain import changes, errors, lifecycle, records, teams
 
 
 class Clock:
@@ -93,9 +93,12 @@ class Store:
         event: records.NewEvent,
         audit: records.NewAudit,
         idempotency: records.IdempotencyClaim | None = None,
+        capacity: teams.CapacityCheck | None = None,
     ) -> records.RequestRecord:
         if await self.find_live_by_name(new.spec.name) is not None:
             raise errors.Conflict("taken", details={"namespaceName": "taken"})
+        if capacity is not None:  # no registry here: every team lives under the defaults
+            capacity(None, await self.team_usage(new.spec.team))
         record = _stored(new, now=self.clock())
         self.requests[record.id] = record
         await self.add_event(record.id, event)
@@ -117,8 +120,11 @@ class Store:
         event: records.NewEvent | None = None,
         audit: records.NewAudit | None = None,
         lease_owner: str | None = None,
+        capacity: teams.CapacityCheck | None = None,
     ) -> records.RequestRecord:
         current = await self.get(request_id)
+        if capacity is not None:
+            capacity(None, await self.team_usage(current.team, exclude_id=request_id))
         if lease_owner is not None and current.lease_owner != lease_owner:
             raise errors.Conflict("lease lost")
         if expected_version is not None and current.version != expected_version:

@@ -11,13 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import jwt
 
-from nsaas.domain import actions, catalog, errors, identity, lifecycle
+from nsaas import config
+from nsaas.api.routes import teams as team_routes
+from nsaas.domain import actions, catalog, errors, identity, lifecycle, teams
 from nsaas.services import bodies
+from nsaas.services.teams import TeamView
 
 PREFIX = "/api/platform"
 NOW = "2025-01-31T12:00:00+00:00"
@@ -138,6 +142,7 @@ class FakeApi:
             (r"/analytics/(usage|dashboard|costs|resources)", "GET", self.analytics),
             (r"/audit", "GET", self.audit),
             (r"/audit/facets", "GET", self.audit_facets),
+            (r"/teams", "GET", self.teams),
         ]
 
     @staticmethod
@@ -373,6 +378,34 @@ class FakeApi:
             "resources": {"basis": "Sum of quota reservations.", "byTeam": {}, "byEnvironment": {}},
         }
         return ok(data[which])
+
+    def teams(self, request: httpx.Request, roles: frozenset[str]) -> httpx.Response:
+        """The real API's wire format: team-a registered with a cap, team-b living under the defaults."""
+        registered = teams.TeamRecord(
+            name="team-a",
+            settings=teams.TeamSettings(
+                namespace_cap=3,
+                budget=teams.Budget(cpu=Decimal(8)),
+                allowed_tiers=("micro", "small"),
+                owner_groups=("g-team-a-owners",),
+                cost_center="CC-A",
+            ),
+            version=2,
+            created_at=dt.datetime.fromisoformat(NOW),
+            updated_at=dt.datetime.fromisoformat(NOW),
+            created_by="dev:platform-admin",
+            updated_by="dev:platform-admin",
+        )
+        rules = config.PolicySettings()
+        found = {
+            "team-a": TeamView("team-a", registered, teams.limits(registered, rules)),
+            "team-b": TeamView("team-b", None, teams.limits(None, rules)),
+        }
+        visible = self._teams(roles)
+        wire = [
+            team_routes.TeamOut.model_validate(team_routes.team_out(v)).model_dump(mode="json") for v in found.values()
+        ]
+        return ok([team for team in wire if visible is None or team["name"] in visible])
 
     def audit_facets(self, request: httpx.Request, roles: frozenset[str]) -> httpx.Response:
         if not roles & {"platform:admin", "security:admin"}:

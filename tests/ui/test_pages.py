@@ -376,3 +376,28 @@ async def test_a_viewer_is_offered_no_way_to_request(ui: httpx.AsyncClient, sign
     for path in ("/", "/namespaces", "/catalog"):
         page = await ui.get(path)
         assert 'href="/request' not in page.text, path
+
+
+async def test_a_member_sees_their_teams_limits_and_which_follow_the_defaults(
+    ui: httpx.AsyncClient, sign_in: SignIn
+) -> None:
+    await sign_in("team-a-developer")
+    page = await ui.get("/teams")
+    assert page.status_code == 200
+    assert 'href="/teams"' in page.text
+    assert "<strong>team-a</strong>" in page.text
+    assert "team-b" not in page.text
+    assert "CPU: 8.0 cores" in page.text
+    assert "micro, small" in page.text
+    assert "owners: g-team-a-owners" in page.text
+    assert "CC-A" in page.text
+    assert "memory: unlimited" in page.text
+
+
+async def test_a_viewer_sees_every_team_and_an_unregistered_one_is_marked(
+    ui: httpx.AsyncClient, sign_in: SignIn
+) -> None:
+    await sign_in("viewer")
+    page = await ui.get("/teams")
+    assert "<strong>team-a</strong>" in page.text
+    assert '<strong>team-b</strong> <span class="badge">not registered</span>' in page.text

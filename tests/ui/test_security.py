@@ -15,7 +15,17 @@ from tests.ui.conftest import SignIn
 
 INLINE_STYLE = re.compile(r"<[^>]+\sstyle\s*=", re.IGNORECASE)
 SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
-PAGES = ("/", "/namespaces", "/namespaces/alpha", "/request", "/catalog", "/approvals", "/analytics", "/audit")
+PAGES = (
+    "/",
+    "/namespaces",
+    "/namespaces/alpha",
+    "/request",
+    "/catalog",
+    "/teams",
+    "/approvals",
+    "/analytics",
+    "/audit",
+)
 
 
 async def test_every_page_sends_a_strict_content_security_policy(ui: httpx.AsyncClient, sign_in: SignIn) -> None:

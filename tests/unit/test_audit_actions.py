@@ -27,6 +27,8 @@ EVERY_ACTION = {
     "namespace.expired",
     "namespace.cancelled",
     "access.denied",
+    "team.create",
+    "team.update",
 }
 
 

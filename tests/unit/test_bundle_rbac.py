@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from nsaas.bundle import context, guard, model
-from nsaas.domain import requests
+from nsaas.bundle import context, guard, model, render
+from nsaas.domain import requests, teams
 from nsaas.services import bodies
 from tests.golden import cases
 
@@ -46,6 +46,18 @@ def test_an_unconfigured_team_group_gets_no_binding() -> None:
     unknown = bindings(cases.render_body(cases.body(team="nobody"), cfg))
     assert set(data) == {"nsaas-deployer-edit", "nsaas-team-admins"}
     assert set(unknown) == {"nsaas-deployer-edit"}
+
+
+def test_registry_groups_join_the_configured_ones_in_one_binding_per_role() -> None:
+    configured = cases.TEAM_GROUPS["payments"]
+    rules = teams.NamespaceRules(owner_groups=("g-owners", configured["admin"]), member_groups=("g-devs",))
+    spec = bodies.parse_spec(cases.body(team="payments"))
+    bundle = render.render_bundle(
+        spec, cases.settings(team_groups=cases.TEAM_GROUPS), request_id="r", requested_by="u", team_rules=rules
+    )
+    found = bindings(bundle)
+    assert [s["name"] for s in found["nsaas-team-admins"]["subjects"]] == [configured["admin"], "g-owners"]
+    assert [s["name"] for s in found["nsaas-team-developers"]["subjects"]] == [configured["developer"], "g-devs"]
 
 
 @pytest.mark.parametrize(

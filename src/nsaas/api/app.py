@@ -14,7 +14,18 @@ from fastapi.staticfiles import StaticFiles
 import nsaas
 from nsaas import config, metrics, requestcontext, runtime, tracing
 from nsaas.api import errors, inputs, ratelimit
-from nsaas.api.routes import admin, analytics, audit, catalog, events, handover, health, namespaces, notifications
+from nsaas.api.routes import (
+    admin,
+    analytics,
+    audit,
+    catalog,
+    events,
+    handover,
+    health,
+    namespaces,
+    notifications,
+    teams,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -53,7 +64,7 @@ def create_app(settings: config.Settings, *, rt: runtime.Runtime | None = None) 
         per_user=settings.server.sse_streams_per_user, total=settings.server.sse_streams_total
     )
     errors.install(app)
-    for module in (namespaces, handover, catalog, analytics, audit, events, notifications, health, admin):
+    for module in (namespaces, handover, catalog, analytics, audit, events, notifications, teams, health, admin):
         app.include_router(module.router)
     app.mount("/api/static", StaticFiles(directory=STATIC), name="static")
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from nsaas import config
 from nsaas.bundle import model, ownership
-from nsaas.domain import requests
+from nsaas.domain import requests, teams
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 #: The immutable label the API server sets on every namespace; safe to select on.
@@ -37,6 +37,8 @@ class RenderContext:
     settings: RenderSettings
     request_id: str
     requested_by: str
+    #: The team's cluster-enforced allow-lists (the team registry); rendered as namespace annotations.
+    team_rules: teams.NamespaceRules = teams.UNRESTRICTED
 
     @property
     def namespace(self) -> str:

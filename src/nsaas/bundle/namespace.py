@@ -5,6 +5,9 @@ Labels here are security boundaries: NetworkPolicies of other namespaces select 
 ``pod-security.kubernetes.io/*`` labels. They are written only by the platform (tenants get
 namespaced roles, which cannot update a Namespace), and the reconciler re-applies them.
 
+Per-team allow-lists (StorageClasses, IngressClasses, image registries) from the team registry are
+``<prefix>/allowed-*`` annotations, enforced by the API server (``deploy/guardrails``).
+
 The enforce level comes from ``settings.bundle.pod_security`` per environment; audit and warn are
 always ``restricted`` so a team on ``baseline`` sees what would break before it is promoted.
 The ``bundle-digest`` annotation is added by :mod:`nsaas.bundle.render` after hashing the rest.
@@ -63,4 +66,27 @@ def _annotations(ctx: context.RenderContext) -> dict[str, str]:
         annotations[ctx.key("description")] = spec.description
     if spec.ttl_hours is not None:
         annotations[ctx.key("expires-after-hours")] = str(spec.ttl_hours)
+    annotations.update(guardrail_annotations(ctx))
     return annotations
+
+
+#: Annotation (under the platform's prefix) of each team allow-list; deploy/guardrails reads them.
+GUARDRAIL_ANNOTATIONS = {
+    "storage_classes": "allowed-storage-classes",
+    "ingress_classes": "allowed-ingress-classes",
+    "registries": "allowed-registries",
+}
+
+
+def guardrail_annotations(ctx: context.RenderContext) -> dict[str, str]:
+    """A comma-separated list per restricted kind (an empty value allows nothing); none when unrestricted.
+
+    Annotations on the Namespace, because a tenant cannot change its Namespace object, and the
+    ValidatingAdmissionPolicy sees it as ``namespaceObject``: no parameter objects to keep in sync.
+    """
+    found = {}
+    for field, name in GUARDRAIL_ANNOTATIONS.items():
+        allowed = getattr(ctx.team_rules, field)
+        if allowed is not None:
+            found[ctx.key(name)] = ",".join(allowed)
+    return found

@@ -8,8 +8,9 @@ broad group. :mod:`nsaas.bundle.guard` re-checks this on the rendered output.
 
 * ``deployer``: a ServiceAccount for CI/CD with ``edit``. Its token is not automounted: pipelines
   request short-lived tokens (TokenRequest) instead of pods carrying deploy rights by accident.
-* the team's ``admin`` and ``developer`` groups (``settings.bundle.team_groups[team]``) get
-  ``admin`` and ``edit``; an unconfigured group gets no binding rather than a guessed one.
+* the team's ``admin`` and ``developer`` groups (``settings.bundle.team_groups[team]``, and the
+  owner and member groups of its team registry entry) get ``admin`` and ``edit``, one binding per
+  role listing every group; an unconfigured group gets no binding rather than a guessed one.
 * the request's optional ``rbacConfig`` principal gets the role its AKS role definition names.
 """
 
@@ -34,10 +35,13 @@ def service_account(ctx: context.RenderContext) -> model.Manifest:
 def role_bindings(ctx: context.RenderContext) -> list[model.Manifest]:
     deployer = {"kind": "ServiceAccount", "name": DEPLOYER, "namespace": ctx.namespace}
     found = [_binding(ctx, "nsaas-deployer-edit", "edit", deployer)]
-    groups = ctx.bundle.team_groups.get(ctx.spec.team, {})
+    configured = ctx.bundle.team_groups.get(ctx.spec.team, {})
+    registered = {"admin": ctx.team_rules.owner_groups, "developer": ctx.team_rules.member_groups}
     for role, (name, cluster_role) in TEAM_GROUP_BINDINGS.items():
-        if groups.get(role):
-            found.append(_binding(ctx, name, cluster_role, _principal("Group", groups[role])))
+        groups = dict.fromkeys([configured[role]] if configured.get(role) else [])
+        groups.update(dict.fromkeys(registered[role]))
+        if groups:
+            found.append(_binding(ctx, name, cluster_role, *(_principal("Group", group) for group in groups)))
     if ctx.spec.rbac is not None:
         rbac = ctx.spec.rbac
         cluster_role = AKS_ROLE_TO_CLUSTER_ROLE[rbac.role_definition]
@@ -51,6 +55,6 @@ def _principal(kind: str, object_id: str) -> dict[str, Any]:
     return {"kind": kind, "apiGroup": RBAC_GROUP, "name": object_id}
 
 
-def _binding(ctx: context.RenderContext, name: str, cluster_role: str, subject: dict[str, Any]) -> model.Manifest:
+def _binding(ctx: context.RenderContext, name: str, cluster_role: str, *subjects: dict[str, Any]) -> model.Manifest:
     role_ref = {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": cluster_role}
-    return ctx.manifest("RoleBinding", name, roleRef=role_ref, subjects=[subject])
+    return ctx.manifest("RoleBinding", name, roleRef=role_ref, subjects=list(subjects))

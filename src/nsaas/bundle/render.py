@@ -1,7 +1,7 @@
 """Render a namespace request into its :class:`~nsaas.bundle.model.Bundle`. Pure: no I/O.
 
-Same inputs, same bundle: the manifests are built from the spec, the settings, the request id
-and the requester only, ordered by :data:`model.KINDS` (then namespace and name), and hashed.
+Same inputs, same bundle: the manifests are built from the spec, the settings, the request id,
+the requester and the team's registry rules only, ordered by :data:`model.KINDS` (then namespace and name), and hashed.
 The digest is SHA-256 over canonical JSON (sorted keys, no whitespace) of every manifest with
 the ``<prefix>/bundle-digest`` annotation removed; the annotation is then set to that digest on
 the Namespace, so anyone holding the manifests (the reconciler, comparing what is applied with
@@ -18,16 +18,25 @@ from typing import Any
 import yaml
 
 from nsaas.bundle import backup, context, guard, istio, model, monitoring, namespace, network, quota, rbac, secrets
-from nsaas.domain import requests
+from nsaas.domain import requests, teams
 
 DIGEST_ANNOTATION = "bundle-digest"
 
 
 def render_bundle(
-    spec: requests.NamespaceSpec, settings: context.RenderSettings, *, request_id: str, requested_by: str
+    spec: requests.NamespaceSpec,
+    settings: context.RenderSettings,
+    *,
+    request_id: str,
+    requested_by: str,
+    team_rules: teams.NamespaceRules = teams.UNRESTRICTED,
 ) -> model.Bundle:
-    """``settings`` needs only ``bundle`` and ``labels`` (see :class:`context.RenderSettings`)."""
-    ctx = context.RenderContext(spec=spec, settings=settings, request_id=request_id, requested_by=requested_by)
+    """``settings`` needs only ``bundle`` and ``labels`` (see :class:`context.RenderSettings`);
+    ``team_rules`` are what the team's registry entry puts into each of its namespaces (allow-list
+    annotations, RoleBindings of its groups; none by default)."""
+    ctx = context.RenderContext(
+        spec=spec, settings=settings, request_id=request_id, requested_by=requested_by, team_rules=team_rules
+    )
     manifests = _ordered(_all(ctx))
     guard.check(manifests, ctx=ctx)
     digest = digest_of(manifests)

@@ -1,6 +1,6 @@
 """The ``nsaas`` command. Each sub-command lives in its own module and registers itself here.
 
-The developer commands (``login``, ``logout``, ``whoami``, ``ns``) are plain HTTP clients of the
+The developer commands (``login``, ``logout``, ``whoami``, ``ns``, ``team``) are plain HTTP clients of the
 Platform API; when one of them is run, the server commands (which import the database, the
 web servers and the simulator) are not registered at all, so the CLI starts in a fraction of
 the time. ``nsaas --help`` and shell completion still see every command.
@@ -21,14 +21,15 @@ app = typer.Typer(
 )
 
 #: Sub-commands that only talk to the API over HTTP.
-CLIENT_COMMANDS = frozenset({"login", "logout", "whoami", "ns"})
+CLIENT_COMMANDS = frozenset({"login", "logout", "whoami", "ns", "team"})
 
 
 def _register(argv: list[str]) -> None:
-    from nsaas.cli.client import account, ns
+    from nsaas.cli.client import account, ns, team
 
     account.register(app)
     ns.register(app)
+    team.register(app)
     if len(argv) > 1 and argv[1] in CLIENT_COMMANDS:
         return
 

@@ -29,6 +29,9 @@ EXPIRED = "namespace.expired"
 CANCELLED = "namespace.cancelled"
 # Refused by authorization (api/errors.py through services/denials.py).
 ACCESS_DENIED = "access.denied"
+# The team registry (services/teams.py): platform admins register and change teams.
+TEAM_CREATE = "team.create"
+TEAM_UPDATE = "team.update"
 
 #: What a finished reconcile operation is called in the audit log.
 READY = {"provision": PROVISIONED, "update": UPDATED}
@@ -55,5 +58,7 @@ ACTIONS = frozenset(
         EXPIRED,
         CANCELLED,
         ACCESS_DENIED,
+        TEAM_CREATE,
+        TEAM_UPDATE,
     }
 )

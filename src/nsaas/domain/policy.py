@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from nsaas.domain import errors, tiers
+from nsaas.domain import errors, teams, tiers
 from nsaas.domain.requests import Draft, NamespaceSpec
 
 
@@ -29,6 +29,7 @@ class PolicyRules(Protocol):
     forbidden_network_policies: dict[str, list[str]]
     team_cpu_budget: Decimal | None
     team_memory_budget_gi: Decimal | None
+    team_storage_budget_gi: Decimal | None
     max_ttl_hours: int
 
 
@@ -39,6 +40,7 @@ class TeamUsage:
     namespaces: int = 0
     cpu: Decimal = Decimal(0)
     memory_gi: Decimal = Decimal(0)
+    storage_gi: Decimal = Decimal(0)
 
     @classmethod
     def of(cls, tier_names: Sequence[str]) -> TeamUsage:
@@ -47,6 +49,7 @@ class TeamUsage:
             namespaces=len(picked),
             cpu=sum((t.cpu for t in picked), Decimal(0)),
             memory_gi=sum((t.memory_gi for t in picked), Decimal(0)),
+            storage_gi=sum((Decimal(t.storage_gi) for t in picked), Decimal(0)),
         )
 
 
@@ -61,6 +64,8 @@ class Context:
     exists_unmanaged: bool = False
     #: True when judging a change to an existing request (name checks do not apply again).
     is_update: bool = False
+    #: The team's limits (registry over configuration); None = the configured defaults.
+    limits: teams.Limits | None = None
 
 
 def evaluate(spec: NamespaceSpec | Draft, *, rules: PolicyRules, context: Context) -> dict[str, str]:
@@ -71,14 +76,10 @@ def evaluate(spec: NamespaceSpec | Draft, *, rules: PolicyRules, context: Contex
     together.
     """
     draft = spec if isinstance(spec, Draft) else Draft.of(spec)
+    limits = context.limits or teams.limits(None, rules)
     found: dict[str, str] = {}
     if not context.is_update:
         _name_rules(draft, rules, context, found)
-        if draft.team is not None and context.usage.namespaces + 1 > rules.team_namespace_cap:
-            found["team"] = (
-                f"team {draft.team} already has {context.usage.namespaces} namespaces; "
-                f"the cap is {rules.team_namespace_cap}"
-            )
     environment = draft.environment
     if environment is not None and draft.tier in rules.forbidden_tiers.get(environment, []):
         allowed = [t for t in tiers.TIER_NAMES if t not in rules.forbidden_tiers[environment]]
@@ -89,9 +90,61 @@ def evaluate(spec: NamespaceSpec | Draft, *, rules: PolicyRules, context: Contex
         )
     if draft.ttl_hours is not None and draft.ttl_hours > rules.max_ttl_hours:
         found["ttl"] = f"must be at most {rules.max_ttl_hours}h under this platform's policy"
-    if draft.team is not None and draft.tier is not None:
-        _budget_rules(draft.team, draft.tier, rules, context.usage, found)
+    if draft.team is not None:
+        _team_allow_lists(draft, limits, found)
+        for key, problem in capacity(
+            draft.team, draft.tier, limits=limits, usage=context.usage, new_namespace=not context.is_update
+        ).items():
+            found.setdefault(key, problem)
     return found
+
+
+def capacity(
+    team: str, tier_name: str | None, *, limits: teams.Limits, usage: TeamUsage, new_namespace: bool = True
+) -> dict[str, str]:
+    """The team's namespace cap (``team``) and budget (``resourceTier``) problems of adding ``tier_name``.
+
+    The repository runs this again inside the create transaction, on usage read under the
+    team's lock, so two concurrent requests cannot both take the last room.
+    """
+    found: dict[str, str] = {}
+    if new_namespace and usage.namespaces + 1 > limits.namespace_cap:
+        found["team"] = (
+            f"team {team} already has {usage.namespaces} namespaces; its namespace cap is {limits.namespace_cap}"
+        )
+    if tier_name is not None:
+        tier = tiers.get(tier_name)
+        budget = limits.budget
+        problems = []
+        if budget.cpu is not None and usage.cpu + tier.cpu > budget.cpu:
+            problems.append(f"CPU {usage.cpu + tier.cpu} of {budget.cpu} cores")
+        if budget.memory_gi is not None and usage.memory_gi + tier.memory_gi > budget.memory_gi:
+            problems.append(f"memory {usage.memory_gi + tier.memory_gi}Gi of {budget.memory_gi}Gi")
+        if budget.storage_gi is not None and usage.storage_gi + tier.storage_gi > budget.storage_gi:
+            problems.append(f"storage {usage.storage_gi + tier.storage_gi}Gi of {budget.storage_gi}Gi")
+        if problems:
+            found["resourceTier"] = f"team {team} would exceed its budget: {'; '.join(problems)}"
+    return found
+
+
+def _team_allow_lists(draft: Draft, limits: teams.Limits, found: dict[str, str]) -> None:
+    """What the team's registry entry allows (environments, tiers, features)."""
+    team = draft.team
+    allowed = limits.allowed_environments
+    if allowed is not None and draft.environment is not None and draft.environment not in allowed:
+        found["environment"] = f"team {team} may use {_listed(allowed)}, not {draft.environment}"
+    allowed = limits.allowed_tiers
+    if allowed is not None and draft.tier is not None and draft.tier not in allowed:
+        found.setdefault("resourceTier", f"team {team} may use tiers {_listed(allowed)}, not {draft.tier}")
+    allowed = limits.allowed_features
+    if allowed is not None and draft.features is not None:
+        refused = sorted(set(draft.features) - allowed)
+        if refused:
+            found["features"] = f"team {team} may use features {_listed(allowed)}, not {', '.join(refused)}"
+
+
+def _listed(values: frozenset[str]) -> str:
+    return ", ".join(sorted(values)) or "none"
 
 
 def enforce(spec: NamespaceSpec, *, rules: PolicyRules, context: Context) -> None:
@@ -120,17 +173,6 @@ def _name_rules(draft: Draft, rules: PolicyRules, context: Context, found: dict[
         found["namespaceName"] = f"{name} is already requested or in use"
     elif rules.require_team_prefix and draft.team is not None and not name.startswith(f"{draft.team}-"):
         found["namespaceName"] = f"must start with the team prefix {draft.team}-"
-
-
-def _budget_rules(team: str, tier_name: str, rules: PolicyRules, usage: TeamUsage, found: dict[str, str]) -> None:
-    tier = tiers.get(tier_name)
-    problems = []
-    if rules.team_cpu_budget is not None and usage.cpu + tier.cpu > rules.team_cpu_budget:
-        problems.append(f"CPU {usage.cpu + tier.cpu} of {rules.team_cpu_budget} cores")
-    if rules.team_memory_budget_gi is not None and usage.memory_gi + tier.memory_gi > rules.team_memory_budget_gi:
-        problems.append(f"memory {usage.memory_gi + tier.memory_gi}Gi of {rules.team_memory_budget_gi}Gi")
-    if problems:
-        found.setdefault("resourceTier", f"team {team} would exceed its budget: {'; '.join(problems)}")
 
 
 def describe(rules: PolicyRules) -> Mapping[str, object]:

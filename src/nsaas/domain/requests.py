@@ -88,7 +88,10 @@ class Draft:
     tier: tiers.TierName | None = None
     network_policy: NetworkPolicy | None = None
     ttl_hours: int | None = None
+    features: tuple[Feature, ...] | None = None
 
     @classmethod
     def of(cls, spec: NamespaceSpec) -> Draft:
-        return cls(spec.name, spec.team, spec.environment, spec.tier, spec.network_policy, spec.ttl_hours)
+        return cls(
+            spec.name, spec.team, spec.environment, spec.tier, spec.network_policy, spec.ttl_hours, spec.features
+        )

@@ -51,7 +51,9 @@ class Reconciler:
         bus: ports.EventBus,
         worker_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        team_store: ports.TeamStore | None = None,
     ) -> None:
+        """``team_store``: the team registry, whose allow-lists each converge renders (None: none)."""
         self.settings = settings
         self.repo = repo
         self.bus = bus
@@ -66,6 +68,7 @@ class Reconciler:
             engines_by_name=engines.build(settings=settings, cluster=cluster),
             outcomes=self.outcomes,
             clock=clock,
+            team_store=team_store,
         )
         self.housekeeping = housekeeping.Housekeeping(
             settings=settings, repo=repo, cluster=cluster, bus=bus, bundle=self.bundle, clock=clock

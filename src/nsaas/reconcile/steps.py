@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from nsaas import config, metrics
 from nsaas.bundle import model, ownership, render
 from nsaas.domain import audit as actions
-from nsaas.domain import changes, lifecycle, records
+from nsaas.domain import changes, lifecycle, records, teams
 from nsaas.reconcile import engines, outcomes
 from nsaas.services import ports
 
@@ -37,8 +37,10 @@ class Steps:
         engines_by_name: dict[records.EngineName, engines.Engine],
         outcomes: outcomes.Outcomes,
         clock: Callable[[], datetime],
+        team_store: ports.TeamStore | None = None,
     ) -> None:
         self.settings = settings
+        self.team_store = team_store
         self.cluster = cluster
         self.engines = engines_by_name
         self.direct = engines_by_name["direct"]
@@ -46,10 +48,22 @@ class Steps:
         self.clock = clock
         self.ownership = ownership.Ownership.of(settings.labels)
 
-    def bundle(self, record: records.RequestRecord) -> model.Bundle:
+    def bundle(
+        self, record: records.RequestRecord, team_rules: teams.NamespaceRules = teams.UNRESTRICTED
+    ) -> model.Bundle:
         return render.render_bundle(
-            record.spec_obj, self.settings, request_id=record.id, requested_by=record.requested_by
+            record.spec_obj,
+            self.settings,
+            request_id=record.id,
+            requested_by=record.requested_by,
+            team_rules=team_rules,
         )
+
+    async def wanted(self, record: records.RequestRecord) -> model.Bundle:
+        """The bundle to converge to, with the team's allow-lists as the registry has them now."""
+        if self.team_store is None:
+            return self.bundle(record)
+        return self.bundle(record, teams.namespace_rules_of(await self.team_store.team(record.team)))
 
     def _resync_at(self, now: datetime) -> changes.Change:
         return changes.Change(
@@ -66,7 +80,7 @@ class Steps:
             await self.out.release(record, changes.Change(next_attempt_at=None))
 
     async def _converge(self, record: records.RequestRecord) -> None:
-        bundle = self.bundle(record)
+        bundle = await self.wanted(record)
         info = await self.cluster.namespace_info(record.name)
         if info is not None:
             foreign = self.ownership.refusal(info.labels, name=record.name, request_id=record.id)

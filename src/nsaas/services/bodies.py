@@ -294,6 +294,7 @@ DRAFT_FIELDS = {
     "resourceTier": "tier",
     "networkPolicy": "network_policy",
     "ttl": "ttl_hours",
+    "features": "features",
 }
 
 
@@ -304,5 +305,9 @@ def _draft(raw: Mapping[str, Any], problems: Mapping[str, str]) -> requests.Draf
         value = raw.get(key)
         if key in problems or value is None or value == "":
             continue
-        sound[attribute] = ttl_hours(value) if key == "ttl" else value
+        if key == "ttl":
+            value = ttl_hours(value)
+        elif key == "features":
+            value = tuple(f for f in requests.FEATURES if f in value)
+        sound[attribute] = value
     return requests.Draft(**sound)

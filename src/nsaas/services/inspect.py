@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from nsaas import config
 from nsaas.bundle import render
-from nsaas.domain import cost, errors, lifecycle, records
+from nsaas.domain import cost, errors, lifecycle, records, teams
 from nsaas.services import ports
 
 NETWORK_SUMMARY = {
@@ -73,10 +73,18 @@ class Detail:
 
 
 class Inspector:
-    def __init__(self, *, settings: config.Settings, repo: ports.Repository, cluster: ports.Cluster) -> None:
+    def __init__(
+        self,
+        *,
+        settings: config.Settings,
+        repo: ports.Repository,
+        cluster: ports.Cluster,
+        team_store: ports.TeamStore | None = None,
+    ) -> None:
         self.settings = settings
         self.repo = repo
         self.cluster = cluster
+        self.team_store = team_store
 
     async def detail(self, record: records.RequestRecord) -> Detail:
         spec = record.spec_obj
@@ -93,8 +101,13 @@ class Inspector:
         )
 
     async def _observe(self, record: records.RequestRecord) -> tuple[ClusterView, tuple[QuotaLine, ...]]:
+        team = await self.team_store.team(record.team) if self.team_store is not None else None
         bundle = render.render_bundle(
-            record.spec_obj, self.settings, request_id=record.id, requested_by=record.requested_by
+            record.spec_obj,
+            self.settings,
+            request_id=record.id,
+            requested_by=record.requested_by,
+            team_rules=teams.namespace_rules_of(team),
         )
         try:
             seen = await self.cluster.observe(bundle=bundle)

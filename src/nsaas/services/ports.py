@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from nsaas.bundle import model
-from nsaas.domain import changes, lifecycle, records
+from nsaas.domain import changes, lifecycle, records, teams
 
 
 class RequestStore(Protocol):
@@ -32,10 +32,12 @@ class RequestStore(Protocol):
         event: records.NewEvent,
         audit: records.NewAudit,
         idempotency: records.IdempotencyClaim | None = None,
+        capacity: teams.CapacityCheck | None = None,
     ) -> records.RequestRecord:
         """One transaction: the request, its first event, its audit record, the idempotency entry.
 
-        Conflict (details ``namespaceName``) when a live request has the name.
+        Conflict (details ``namespaceName``) when a live request has the name. ``capacity`` is
+        called under the team's lock with its registry entry and live tiers; what it raises aborts.
         """
         ...
 
@@ -49,10 +51,11 @@ class RequestStore(Protocol):
         event: records.NewEvent | None = None,
         audit: records.NewAudit | None = None,
         lease_owner: str | None = None,
+        capacity: teams.CapacityCheck | None = None,
     ) -> records.RequestRecord:
         """PreconditionFailed on a stale version or generation (the user's ETag), InvalidTransition
         on an illegal status change, Conflict when ``lease_owner`` is given and does not hold the
-        lease, NotFound."""
+        lease, NotFound. ``capacity`` runs under the team's lock (a tier change: the budget)."""
         ...
 
     async def get(self, request_id: str) -> records.RequestRecord: ...
@@ -194,6 +197,34 @@ class Reachable(Protocol):
 
 class Repository(RequestStore, WorkQueue, EventLog, AuditLog, IdempotencyStore, AnalyticsStore, Reachable, Protocol):
     """Everything the platform stores."""
+
+
+class TeamStore(Protocol):
+    """The team registry (:mod:`nsaas.domain.teams`)."""
+
+    async def team(self, name: str) -> teams.TeamRecord | None: ...
+
+    async def list_teams(self, *, names: Sequence[str] | None = None) -> list[teams.TeamRecord]: ...
+
+    async def memberships(self, groups: Sequence[str]) -> list[tuple[str, teams.GroupKind]]: ...
+
+    async def create_team(
+        self, name: str, settings: teams.TeamSettings, *, actor: str, audit: records.NewAudit
+    ) -> teams.TeamRecord:
+        """Conflict (details ``name``) when the team is registered already."""
+        ...
+
+    async def update_team(
+        self,
+        name: str,
+        settings: teams.TeamSettings,
+        *,
+        actor: str,
+        audit: records.NewAudit,
+        expected_version: int | None = None,
+    ) -> teams.TeamRecord:
+        """NotFound, or PreconditionFailed when ``expected_version`` is stale."""
+        ...
 
 
 class EventBus(Protocol):

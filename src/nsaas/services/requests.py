@@ -12,9 +12,10 @@ exactly as if it did not exist, so names of other teams' namespaces do not leak.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +34,7 @@ from nsaas.domain import (
     records,
     requests,
     sources,
+    teams,
     transitions,
 )
 from nsaas.services import bodies, ports
@@ -63,11 +65,12 @@ class Caller:
         detail: str = "",
         before: Mapping[str, Any] | None = None,
         after: Mapping[str, Any] | None = None,
+        target_type: str = "namespace",
     ) -> records.NewAudit:
         return records.NewAudit(
             actor=self.principal.subject,
             action=action,
-            target_type="namespace",
+            target_type=target_type,
             target=target,
             outcome=outcome,
             roles=tuple(sorted(self.principal.roles)),
@@ -153,11 +156,14 @@ class RequestService:
         repo: ports.Repository,
         cluster: ports.Cluster | None,
         bus: ports.EventBus,
+        team_store: ports.TeamStore | None = None,
     ) -> None:
         self.settings = settings
         self.repo = repo
         self.cluster = cluster
         self.bus = bus
+        #: The team registry; without one every team lives under the configured defaults.
+        self.team_store = team_store
 
     # ---- reads -------------------------------------------------------------------------------
 
@@ -241,7 +247,11 @@ class RequestService:
         """The bundle a visible request wants in the cluster."""
         record = await self.visible(name, caller)
         return render.render_bundle(
-            record.spec_obj, self.settings, request_id=record.id, requested_by=record.requested_by
+            record.spec_obj,
+            self.settings,
+            request_id=record.id,
+            requested_by=record.requested_by,
+            team_rules=await self._team_rules(record.team),
         )
 
     async def cost(self, name: str, caller: Caller) -> cost.Estimate:
@@ -263,7 +273,11 @@ class RequestService:
             needs_approval=policy.needs_approval(spec, rules=self.settings.policy),
             estimate=cost.estimate(spec.tier, prices=self.settings.pricing),
             bundle=render.render_bundle(
-                spec, self.settings, request_id="preview", requested_by=caller.principal.subject
+                spec,
+                self.settings,
+                request_id="preview",
+                requested_by=caller.principal.subject,
+                team_rules=await self._team_rules(spec.team),
             ),
         )
 
@@ -308,7 +322,7 @@ class RequestService:
     ) -> Submitted:
         principal = caller.principal
         idempotency_key = key
-        spec = await self._validated(body, caller, engine=engine)
+        spec = await self._team_defaults(await self._validated(body, caller, engine=engine))
         now = datetime.now(UTC)
         approval = policy.needs_approval(spec, rules=self.settings.policy)
         status = S.PENDING_APPROVAL if approval else S.PROVISIONING
@@ -341,6 +355,7 @@ class RequestService:
             event=records.NewEvent(kind="status", message=message),
             audit=caller.audit(audit.REQUEST, spec.name, after=bodies.body_of(spec)),
             idempotency=claim,
+            capacity=self._capacity(spec),
         )
         await self._announce(record)
         # Rendered once, before the write: the stored replay and the first reply are identical.
@@ -400,7 +415,11 @@ class RequestService:
         spec = bodies.apply_patch(old, patch)
         self._check_approval_scope(record, old, spec, caller)
         usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team, exclude_id=record.id))
-        policy.enforce(spec, rules=self.settings.policy, context=policy.Context(usage=usage, is_update=True))
+        limits = await self._limits(spec.team)
+        if limits is not None:
+            limits = teams.keeping(limits, environment=old.environment, tier=old.tier, features=old.features)
+        context = policy.Context(usage=usage, is_update=True, limits=limits)
+        policy.enforce(spec, rules=self.settings.policy, context=context)
         # A spec change bumps the generation (a domain rule); every change reaches the bundle
         # (labels, annotations, quota), so a live namespace is re-applied and shows "updating".
         change = transitions.change_spec(record, spec, ttl_given="ttl" in patch, now=datetime.now(UTC))
@@ -411,6 +430,7 @@ class RequestService:
             change=change,
             event=records.NewEvent(kind="status" if change.moves_status else "info", message=message),
             audit=caller.audit(audit.UPDATE, name, before=bodies.body_of(old), after=bodies.body_of(spec)),
+            capacity=self._capacity(spec, new_namespace=False) if spec.tier != old.tier else None,
         )
         await self._announce(updated)
         return updated
@@ -590,11 +610,48 @@ class RequestService:
                 retry_after=max(1, window // 10),
             )
 
+    async def _limits(self, team: str | None) -> teams.Limits | None:
+        """The team's limits in force now (read per request: a registry change applies at once)."""
+        if team is None or self.team_store is None:
+            return None
+        return teams.limits(await self.team_store.team(team), self.settings.policy)
+
+    async def _team_rules(self, team: str) -> teams.NamespaceRules:
+        """The team's cluster-enforced allow-lists, rendered into its namespaces' bundles."""
+        if self.team_store is None:
+            return teams.UNRESTRICTED
+        return teams.namespace_rules_of(await self.team_store.team(team))
+
+    async def _team_defaults(self, spec: requests.NamespaceSpec) -> requests.NamespaceSpec:
+        """A request that names no cost center gets its team's (from the registry)."""
+        if spec.cost_center or self.team_store is None:
+            return spec
+        team = await self.team_store.team(spec.team)
+        if team is None or not team.settings.cost_center:
+            return spec
+        return dataclasses.replace(spec, cost_center=team.settings.cost_center)
+
+    def _capacity(self, spec: requests.NamespaceSpec, *, new_namespace: bool = True) -> teams.CapacityCheck:
+        """The cap and budget check a create (or a tier change) runs in its transaction, under the team's lock."""
+
+        def check(team: teams.TeamRecord | None, held: Sequence[str]) -> None:
+            limits = teams.limits(team, self.settings.policy)
+            usage = policy.TeamUsage.of(held)
+            found = policy.capacity(spec.team, spec.tier, limits=limits, usage=usage, new_namespace=new_namespace)
+            for field in found:
+                metrics.POLICY_VIOLATIONS.labels(field).inc()
+            if found:
+                what = "this namespace" if new_namespace else "this change"
+                raise errors.PolicyViolation(f"team {spec.team} has no room for {what}", details=found)
+
+        return check
+
     async def _context(self, spec: requests.NamespaceSpec | requests.Draft) -> policy.Context:
         """Facts policy needs about the team and the name (those that are known)."""
         usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team)) if spec.team else policy.TeamUsage()
+        limits = await self._limits(spec.team)
         if spec.name is None:
-            return policy.Context(usage=usage)
+            return policy.Context(usage=usage, limits=limits)
         taken = await self.repo.find_live_by_name(spec.name) is not None
         exists_unmanaged = False
         if self.cluster is not None and not taken:
@@ -606,7 +663,7 @@ class RequestService:
                 managed = ownership.Ownership.of(self.settings.labels).is_managed(info.labels)
                 exists_unmanaged = not managed
                 taken = taken or managed
-        return policy.Context(usage=usage, name_taken=taken, exists_unmanaged=exists_unmanaged)
+        return policy.Context(usage=usage, name_taken=taken, exists_unmanaged=exists_unmanaged, limits=limits)
 
     async def _announce(self, record: records.RequestRecord) -> None:
         latest = await self.repo.latest_event_id()

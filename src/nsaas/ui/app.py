@@ -35,9 +35,10 @@ from nsaas.ui.routes import (
     namespaces,
     notify,
     request_form,
+    teams,
 )
 
-ROUTERS = (access, dashboard, namespaces, request_form, catalog, approvals, analytics, audit, live, notify)
+ROUTERS = (access, dashboard, namespaces, request_form, catalog, teams, approvals, analytics, audit, live, notify)
 
 
 def create_app(

@@ -19,6 +19,7 @@ NAV = (
     ("/namespaces", "Namespaces", None),
     ("/request", "Request", "requester"),
     ("/catalog", "Catalog", None),
+    ("/teams", "Teams", None),
     ("/approvals", "Approvals", "approver"),
     ("/analytics", "Analytics", None),
     ("/audit", "Audit log", "audit"),

@@ -48,11 +48,18 @@ class Authenticator:
         self._owned_http = owned_http
 
     @classmethod
-    def from_settings(cls, settings: config.Settings, *, http_client: httpx.AsyncClient | None = None) -> Authenticator:
+    def from_settings(
+        cls,
+        settings: config.Settings,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        group_roles: azure_ad.GroupRoles | None = None,
+    ) -> Authenticator:
         """Enable each verifier the settings allow; configuration mistakes raise ConfigurationError here.
 
         ``http_client`` (for the JWKS fetches) stays the caller's to close; without one, the
-        authenticator opens its own and closes it in :meth:`aclose`.
+        authenticator opens its own and closes it in :meth:`aclose`. ``group_roles`` (the team
+        registry) grants roles to Azure AD groups in addition to ``auth.group_roles``.
         """
         auth = settings.auth
         dev_signer = dev.DevSigner.load_or_create(settings) if settings.dev_mode else None
@@ -69,7 +76,7 @@ class Authenticator:
         keys = jwks.JwksCache(discovery_url=url, http=http, cache_seconds=auth.jwks_cache_seconds)
         return cls(
             platform_issuer=auth.platform_token_issuer,
-            azure=azure_ad.AzureAdVerifier(settings=auth, keys=keys),
+            azure=azure_ad.AzureAdVerifier(settings=auth, keys=keys, registry=group_roles),
             platform=platform,
             dev_signer=dev_signer,
             owned_http=owned,

@@ -11,18 +11,20 @@ What is checked, and why:
 * ``aud`` must name this API: ``azure_audience`` if set, ``api://<client id>`` or the client id.
 * ``exp`` and ``nbf`` are required and checked with ``clock_skew_seconds`` of leeway.
 
-Roles come from configuration, never from display names: each group object ID in ``groups`` maps
-to roles through ``auth.group_roles`` (validated at start-up). The ``roles`` claim (app roles
-assigned in the app registration) is ignored unless ``auth.azure_accept_app_roles`` is set, and then
-only values that are nsaas role strings count; other app roles are ignored, not fatal. A token
-with group overage (``_claim_names``: the user is in too many groups for the token) is refused
-with ``groups_overage``: nsaas does not call Microsoft Graph, so configure the app registration
-to emit only groups assigned to the application.
+Roles come from configuration and the team registry, never from display names: each group object
+ID in ``groups`` maps to roles through ``auth.group_roles`` (validated at start-up) and through the
+teams whose owner or member groups name it (read at every sign-in, so a registry change applies at
+once). The ``roles`` claim (app roles assigned in the app registration) is ignored unless
+``auth.azure_accept_app_roles`` is set, and then only values that are nsaas role strings count;
+other app roles are ignored, not fatal. A token with group overage (``_claim_names``: the user is
+in too many groups for the token) is refused with ``groups_overage``: nsaas does not call Microsoft
+Graph, so configure the app registration to emit only groups assigned to the application.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import jwt
@@ -31,6 +33,8 @@ from nsaas import config
 from nsaas.adapters.auth import failures, jwks
 from nsaas.domain import errors, identity
 
+#: The team registry's roles for a caller's groups (``nsaas.services.teams.TeamService.roles_for_groups``).
+GroupRoles = Callable[[Sequence[str]], Awaitable[frozenset[str]]]
 DISCOVERY_URL = "https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration"
 
 
@@ -73,8 +77,11 @@ def group_roles(settings: config.AuthSettings) -> dict[str, frozenset[str]]:
 class AzureAdVerifier:
     """Verifies one tenant's access tokens; share one instance per process (it owns the key cache)."""
 
-    def __init__(self, *, settings: config.AuthSettings, keys: jwks.JwksCache) -> None:
+    def __init__(
+        self, *, settings: config.AuthSettings, keys: jwks.JwksCache, registry: GroupRoles | None = None
+    ) -> None:
         self._keys = keys
+        self._registry = registry
         self._tenant = settings.azure_tenant_id
         self._audiences = audiences(settings)
         self._group_roles = group_roles(settings)
@@ -90,7 +97,11 @@ class AzureAdVerifier:
             raise failures.refused("malformed", "the token header has no key id (kid)")
         issuer, key = await self._keys.key(kid)
         claims = self._decode(token, key=key, issuer=self._expected_issuer(issuer))
-        return self._principal(claims)
+        principal = self._principal(claims)
+        if self._registry is None:
+            return principal
+        extra = await self._registry(_strings(claims.get("groups")))
+        return dataclasses.replace(principal, roles=principal.roles | extra) if extra - principal.roles else principal
 
     def _expected_issuer(self, announced: str) -> str:
         if "{tenantid}" not in announced:

@@ -17,8 +17,9 @@ from sqlalchemy import exc, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from nsaas.adapters.db import analytics, idempotency, journal, requests_sql, rows, tables
+from nsaas.adapters.db import teams as teams_sql
 from nsaas.adapters.db.database import Database
-from nsaas.domain import changes, errors, lifecycle, records
+from nsaas.domain import changes, errors, lifecycle, records, teams
 
 R = tables.namespace_requests
 E = tables.status_events
@@ -48,11 +49,14 @@ class Repository:
         event: records.NewEvent,
         audit: records.NewAudit,
         idempotency: records.IdempotencyClaim | None = None,
+        capacity: teams.CapacityCheck | None = None,
     ) -> records.RequestRecord:
         """Store a new request with its first event and audit record (and idempotency entry).
 
         Raises :class:`errors.Conflict` (details ``namespaceName``) when a live request already
         has the name, or (details ``Idempotency-Key``) when the key was stored concurrently.
+        ``capacity`` runs under the team's lock on the team's registry entry and the tiers of its
+        live requests; what it raises (the cap or budget is used up) aborts the create.
         """
         now = self._clock()
         try:
@@ -60,6 +64,11 @@ class Repository:
                 taken = await requests_sql.first(conn, requests_sql.live_by_name(new.spec.name))
                 if taken is not None:
                     raise _name_taken(new.spec.name, taken)
+                if capacity is not None:
+                    team = new.spec.team
+                    await teams_sql.lock_team(conn, team)
+                    held = await requests_sql.team_tiers(conn, team=team, exclude_id=None)
+                    capacity(await teams_sql.load_team(conn, team), held)
                 result = await conn.execute(insert(R).values(rows.new_request_values(new, now=now)).returning(*R.c))
                 record = rows.request(result.mappings().one())
                 await journal.insert_event(conn, request=record, event=event, now=now)
@@ -80,8 +89,12 @@ class Repository:
         event: records.NewEvent | None = None,
         audit: records.NewAudit | None = None,
         lease_owner: str | None = None,
+        capacity: teams.CapacityCheck | None = None,
     ) -> records.RequestRecord:
         """Apply ``change`` in one transaction (the rules are :meth:`changes.Change.apply`'s).
+
+        ``capacity`` (a tier change) runs under the team's lock on its registry entry and the tiers
+        of its other live requests, as in :meth:`create_request`; what it raises aborts the write.
 
         ``expected_generation`` (the client's ETag) or ``expected_version`` (what a worker read)
         must match or :class:`errors.PreconditionFailed` is raised; None skips the check. A
@@ -96,6 +109,7 @@ class Repository:
             event=event,
             audit=audit,
             release=False,
+            capacity=capacity,
         )
 
     async def release(
@@ -133,11 +147,16 @@ class Repository:
         event: records.NewEvent | None,
         audit: records.NewAudit | None,
         release: bool,
+        capacity: teams.CapacityCheck | None = None,
     ) -> records.RequestRecord:
         now = self._clock()
         async with self.database.write() as conn:
             current = await requests_sql.load(conn, request_id, lock=True)
             expected.check(current)
+            if capacity is not None:
+                await teams_sql.lock_team(conn, current.team)
+                held = await requests_sql.team_tiers(conn, team=current.team, exclude_id=request_id)
+                capacity(await teams_sql.load_team(conn, current.team), held)
             wanted = change.apply(current, now=now)
             if release:
                 wanted = dataclasses.replace(wanted, lease_owner=None, lease_expires_at=None)

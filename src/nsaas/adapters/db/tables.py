@@ -209,3 +209,30 @@ ui_sessions = Table(
     Column("updated_at", types.UtcDateTime(), nullable=False),
     Index("ix_ui_sessions_expires_at", "expires_at"),
 )
+
+# -- the team registry (issue 17): per-team limits and Azure AD groups -----------------------------
+
+#: ``settings`` is :meth:`nsaas.domain.teams.TeamSettings.snapshot` (limits left unset are null);
+#: ``version`` moves on every write.
+teams = Table(
+    "teams",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("settings", types.Json, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", types.UtcDateTime(), nullable=False),
+    Column("updated_at", types.UtcDateTime(), nullable=False),
+    Column("created_by", String(255), nullable=False),
+    Column("updated_by", String(255), nullable=False),
+)
+
+#: Which Azure AD groups own (admin) or belong to (developer) a team: looked up by group at sign-in.
+team_groups = Table(
+    "team_groups",
+    metadata,
+    Column("group_id", String(128), nullable=False),
+    Column("team", String(32), ForeignKey("teams.name", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),
+    PrimaryKeyConstraint("group_id", "team", "kind"),
+    Index("ix_team_groups_team", "team"),
+)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,21 +24,8 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="ns")
 
 
-def _run(api_url: str | None, action: Callable[[api.Api], int | None]) -> None:
-    """Open the API, run ``action``, report a failure readably and exit with the documented code."""
-    code: int | None = None
-    try:
-        client = session.open_api(api_url)
-        try:
-            code = action(client)
-        finally:
-            client.close()
-    except api.CliError as error:
-        api.report(error)
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    if code:
-        raise typer.Exit(code)
+#: Every command opens the API, runs, and exits with the documented code the same way.
+_run = session.run
 
 
 def _follow(client: api.Api, name: str, *, timeout: float, until_gone: bool = False) -> int:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+import typer
 
 from nsaas.cli.client import api, profile
 
@@ -24,6 +27,23 @@ EXPIRY_MARGIN_SECONDS = 60
 def open_api(api_flag: str | None) -> api.Api:
     base = profile.api_url(api_flag)
     return api.Api(base_url=base, token=token_for(base))
+
+
+def run(api_url: str | None, action: Callable[[api.Api], int | None]) -> None:
+    """Open the API, run ``action``, report a failure readably and exit with the documented code."""
+    code: int | None = None
+    try:
+        client = open_api(api_url)
+        try:
+            code = action(client)
+        finally:
+            client.close()
+    except api.CliError as error:
+        api.report(error)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    if code:
+        raise typer.Exit(code)
 
 
 def token_for(base: str) -> str | None:
