@@ -2,8 +2,8 @@
 
 A team without a row keeps the configured defaults, so existing installations need no data step.
 
-Revision ID: 0005_17
-Revises: 0004_14
+Revision ID: 0006_17
+Revises: 0005_18
 Create Date: 2026-12-03
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0005_17"
-down_revision: str | None = "0004_14"
+revision = "0006_17"
+down_revision: str | None = "0005_18"
 branch_labels: str | None = None
 depends_on: str | None = None
 
