@@ -535,7 +535,7 @@ async def run(root: Path) -> int:
 
 
 @contextlib.contextmanager
-def _workdir() -> Iterator[Path]:
+def workdir() -> Iterator[Path]:
     root = Path(tempfile.mkdtemp(prefix="nsaas-chaos-"))
     try:
         yield root
@@ -547,7 +547,7 @@ def _workdir() -> Iterator[Path]:
 
 
 def main() -> int:
-    with _workdir() as root:
+    with workdir() as root:
         return asyncio.run(run(root))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import glob
-from pathlib import Path
 
 import pytest
 
@@ -15,14 +14,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 @pytest.mark.timeout(1200)
 async def test_the_platform_loses_and_duplicates_nothing_under_process_database_and_cluster_faults(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     requirements.need(
         "postgres",
         available=bool(glob.glob("/usr/lib/postgresql/*/bin/initdb")),
         reason="the chaos run starts its own PostgreSQL server (Debian postgresql)",
     )
-    outcome = await chaos.run(tmp_path)
+    # Not pytest's tmp_path: its parents are private to root, and the PostgreSQL server runs as the
+    # postgres user when the suite runs as root (initdb refuses root).
+    with chaos.workdir() as root:
+        outcome = await chaos.run(root)
     table = capsys.readouterr().out
     with capsys.disabled():
         print("\n" + table)
