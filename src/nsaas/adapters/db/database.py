@@ -117,8 +117,7 @@ class Database:
         """
         try:
             async with self.write() as conn:
-                if self.dialect == "postgresql":
-                    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                await xact_lock(conn, MIGRATION_LOCK_KEY)
                 await conn.run_sync(_upgrade, revision)
         except (SQLAlchemyError, OSError) as exc:  # OSError: the server is unreachable
             raise errors.ConfigurationError(f"database migration failed: {exc}") from exc
@@ -156,6 +155,17 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def xact_lock(conn: AsyncConnection, key: int, name: str | None = None) -> None:
+    """Hold the PostgreSQL advisory lock ``key`` (or ``key`` and the hash of ``name``) until the
+    transaction ends. A no-op on SQLite, whose single writer already serializes write transactions."""
+    if conn.dialect.name != "postgresql":
+        return
+    if name is None:
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(:name))"), {"key": key, "name": name})
 
 
 def is_unavailable(exc: BaseException) -> bool:

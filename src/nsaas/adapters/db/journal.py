@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from nsaas.adapters.db import rows, tables
+from nsaas.adapters.db import database, rows, tables
 from nsaas.domain import records
 
 #: Arbitrary constant naming the advisory lock that orders event commits ("nsaasevt").
@@ -32,8 +32,7 @@ FACET_LIMIT = 500
 async def insert_event(
     conn: AsyncConnection, *, request: records.RequestRecord, event: records.NewEvent, now: datetime
 ) -> records.EventRecord:
-    if conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ORDER_LOCK})
+    await database.xact_lock(conn, EVENT_ORDER_LOCK)
     values = {
         "request_id": request.id,
         "namespace": request.name,

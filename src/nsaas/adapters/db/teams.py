@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, exc, insert, select, text, update
+from sqlalchemy import delete, exc, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from nsaas.adapters.db import journal, tables
+from nsaas.adapters.db import database, journal, tables
 from nsaas.adapters.db.database import Database
 from nsaas.domain import errors, records, teams
 
@@ -29,10 +29,7 @@ async def lock_team(conn: AsyncConnection, team: str) -> None:
 
     An advisory lock rather than a row lock: a team without a registry row has limits too.
     """
-    if conn.dialect.name == "postgresql":
-        await conn.execute(
-            text("SELECT pg_advisory_xact_lock(:space, hashtext(:team))"), {"space": TEAM_LOCK_SPACE, "team": team}
-        )
+    await database.xact_lock(conn, TEAM_LOCK_SPACE, team)
 
 
 async def load_team(conn: AsyncConnection, name: str) -> teams.TeamRecord | None:
