@@ -65,10 +65,7 @@ class Repository:
                 if taken is not None:
                     raise _name_taken(new.spec.name, taken)
                 if capacity is not None:
-                    team = new.spec.team
-                    await teams_sql.lock_team(conn, team)
-                    held = await requests_sql.team_tiers(conn, team=team, exclude_id=None)
-                    capacity(await teams_sql.load_team(conn, team), held)
+                    await _check_capacity(conn, capacity, team=new.spec.team, exclude_id=None)
                 result = await conn.execute(insert(R).values(rows.new_request_values(new, now=now)).returning(*R.c))
                 record = rows.request(result.mappings().one())
                 await journal.insert_event(conn, request=record, event=event, now=now)
@@ -154,9 +151,7 @@ class Repository:
             current = await requests_sql.load(conn, request_id, lock=True)
             expected.check(current)
             if capacity is not None:
-                await teams_sql.lock_team(conn, current.team)
-                held = await requests_sql.team_tiers(conn, team=current.team, exclude_id=request_id)
-                capacity(await teams_sql.load_team(conn, current.team), held)
+                await _check_capacity(conn, capacity, team=current.team, exclude_id=request_id)
             wanted = change.apply(current, now=now)
             if release:
                 wanted = dataclasses.replace(wanted, lease_owner=None, lease_expires_at=None)
@@ -491,6 +486,16 @@ def _stale(request_id: str, *, expected: int, actual: int | None = None) -> erro
         f"request {request_id} changed since version {expected}{now}; reload it and retry",
         details={"If-Match": f"expected version {expected}"},
     )
+
+
+async def _check_capacity(
+    conn: AsyncConnection, capacity: teams.CapacityCheck, *, team: str, exclude_id: str | None
+) -> None:
+    """Run ``capacity`` under ``team``'s lock on its registry entry and the tiers of its live requests
+    (but ``exclude_id``'s); what it raises aborts the caller's transaction."""
+    await teams_sql.lock_team(conn, team)
+    held = await requests_sql.team_tiers(conn, team=team, exclude_id=exclude_id)
+    capacity(await teams_sql.load_team(conn, team), held)
 
 
 def _key_in_use(key: str) -> errors.IdempotencyInUse:
