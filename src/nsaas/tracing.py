@@ -2,9 +2,10 @@
 
 * :func:`configure` installs a tracer provider for the process (``service.name`` nsaas-api,
   nsaas-ui, nsaas-worker ...) and instruments every httpx client, which covers the UI's calls to
-  the API and lightkube's calls to the Kubernetes API. Spans are exported over OTLP/HTTP only when
-  ``NSAAS_TRACING__OTLP_ENDPOINT`` is set (off by default); without it spans still exist, so the
-  W3C ``traceparent`` is propagated and trace ids appear in the logs.
+  the API (lightkube speaks httpx2, which that instrumentation does not see: each Kubernetes API
+  call gets a :func:`client_span` in ``adapters/kube/resilience.py``). Spans are exported over
+  OTLP/HTTP only when ``NSAAS_TRACING__OTLP_ENDPOINT`` is set (off by default); without it spans
+  still exist, so the W3C ``traceparent`` is propagated and trace ids appear in the logs.
 * :func:`instrument_app` (FastAPI: the API and the UI) continues an incoming ``traceparent``;
   :func:`instrument_engine` adds SQLAlchemy spans.
 * The API stores the submitting request's ``traceparent`` with the namespace request; the
