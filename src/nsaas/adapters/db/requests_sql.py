@@ -69,9 +69,8 @@ def filters(
 
 
 #: Sort keys of a page (the API's ``sort`` names); tier and cost sort by size, not by name.
-_TIER_RANK = case(
-    {name: rank for rank, name in enumerate(tiers.TIER_NAMES)}, value=R.c.tier, else_=len(tiers.TIER_NAMES)
-)
+_RANKS: dict[str, int] = {name: rank for rank, name in enumerate(tiers.TIER_NAMES)}
+_TIER_RANK = case(_RANKS, value=R.c.tier, else_=len(_RANKS))
 SORT_KEYS: dict[str, Any] = {
     "name": R.c.name,
     "team": R.c.team,
@@ -86,24 +85,13 @@ SORT_KEYS: dict[str, Any] = {
 }
 
 
-#: The record attribute behind each sort key (the cursor carries the last row's value of it).
-_SORT_VALUES: dict[str, Any] = {
-    "name": lambda r: r.name,
-    "team": lambda r: r.team,
-    "environment": lambda r: r.environment,
-    "tier": lambda r: _rank(r.tier),
-    "cost": lambda r: _rank(r.tier),
-    "status": lambda r: str(r.status),
-    "requestedBy": lambda r: r.requested_by,
-    "createdAt": lambda r: r.created_at,
-    "updatedAt": lambda r: r.updated_at,
-    "expiresAt": lambda r: r.expires_at,
-}
 _TIMES = frozenset({"createdAt", "updatedAt", "expiresAt"})
 
 
-def _rank(tier: str) -> int:
-    return tiers.TIER_NAMES.index(tier) if tier in tiers.TIER_NAMES else len(tiers.TIER_NAMES)
+def _sort_value(record: records.RequestRecord, key: str) -> Any:
+    """``record``'s value of sort ``key`` as the database orders it (the cursor carries the last row's)."""
+    column = SORT_KEYS[key]
+    return _RANKS.get(record.tier, len(_RANKS)) if column is _TIER_RANK else getattr(record, column.key)
 
 
 def _sort_key(sort: str | None) -> str | None:
@@ -127,7 +115,7 @@ def _encode(value: Any) -> Any:
 def cursor_after(record: records.RequestRecord, sort: str | None) -> str:
     """An opaque cursor for the page that follows ``record`` in ``sort`` order."""
     key = _sort_key(sort)
-    value = _encode(_SORT_VALUES[key](record)) if key else None
+    value = _encode(_sort_value(record, key)) if key else None
     raw = json.dumps([sort if key else None, value, record.created_at.isoformat(), record.id])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
