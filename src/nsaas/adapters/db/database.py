@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import structlog
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, make_url, text
+from sqlalchemy import ColumnElement, Connection, RowMapping, Table, event, make_url, select, text, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -166,6 +167,32 @@ async def xact_lock(conn: AsyncConnection, key: int, name: str | None = None) ->
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
     else:
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(:name))"), {"key": key, "name": name})
+
+
+async def lease(
+    conn: AsyncConnection,
+    table: Table,
+    *,
+    due: ColumnElement[bool],
+    order_by: Sequence[ColumnElement[Any]],
+    worker: str,
+    now: datetime,
+    limit: int,
+    lease_seconds: float,
+) -> list[RowMapping]:
+    """Lease up to ``limit`` rows of ``table`` (first in ``order_by``) that are ``due``: the leased rows.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets concurrent claimers pass over each other's rows
+    instead of waiting or double-claiming. The UPDATE repeats ``due``, so even without the row
+    locks a row already leased by someone else is never taken.
+    """
+    candidates = select(table.c.id).where(due).order_by(*order_by).limit(limit)
+    ids = list((await conn.execute(candidates.with_for_update(skip_locked=True))).scalars())
+    if not ids:
+        return []
+    values = {"lease_owner": worker, "lease_expires_at": now + timedelta(seconds=lease_seconds)}
+    claimed = await conn.execute(update(table).where(table.c.id.in_(ids), due).values(values).returning(*table.c))
+    return list(claimed.mappings())
 
 
 def is_unavailable(exc: BaseException) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, and_, delete, insert, or_, select, update
@@ -133,12 +133,16 @@ class Outbox:
         free = or_(O.c.lease_owner.is_(None), O.c.lease_expires_at <= now)
         due = and_(O.c.delivered_at.is_(None), O.c.next_attempt_at.is_not(None), O.c.next_attempt_at <= now, free)
         async with self.database.write() as conn:
-            candidates = select(O.c.id).where(due).order_by(O.c.next_attempt_at, O.c.id).limit(limit)
-            ids = list((await conn.execute(candidates.with_for_update(skip_locked=True))).scalars())
-            if not ids:
-                return []
-            lease = {"lease_owner": worker, "lease_expires_at": now + timedelta(seconds=lease_seconds)}
-            claimed = await conn.execute(update(O).where(O.c.id.in_(ids), due).values(lease).returning(*O.c))
+            claimed = await database.lease(
+                conn,
+                O,
+                due=due,
+                order_by=[O.c.next_attempt_at, O.c.id],
+                worker=worker,
+                now=now,
+                limit=limit,
+                lease_seconds=lease_seconds,
+            )
             return [
                 Delivery(
                     id=row["id"],
@@ -148,7 +152,7 @@ class Outbox:
                     payload=row["payload"],
                     attempts=row["attempts"],
                 )
-                for row in claimed.mappings()
+                for row in claimed
             ]
 
     async def channel(self, channel_id: str) -> Channel | None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from nsaas.adapters.db import rows, tables
+from nsaas.adapters.db import database, rows, tables
 from nsaas.domain import errors, lifecycle, records, tiers
 
 R = tables.namespace_requests
@@ -186,19 +186,18 @@ def _due(now: datetime) -> ColumnElement[bool]:
 async def claim(
     conn: AsyncConnection, *, worker: str, now: datetime, limit: int, lease_seconds: float
 ) -> list[records.RequestRecord]:
-    """Lease up to ``limit`` due requests, most overdue first.
-
-    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets concurrent claimers pass over each other's rows
-    instead of waiting or double-claiming. The UPDATE repeats the due condition, so even without
-    the row locks a request already leased by someone else is never taken.
-    """
-    candidates = select(R.c.id).where(_due(now)).order_by(R.c.next_attempt_at, R.c.id).limit(limit)
-    ids = list((await conn.execute(candidates.with_for_update(skip_locked=True))).scalars())
-    if not ids:
-        return []
-    lease = {"lease_owner": worker, "lease_expires_at": now + timedelta(seconds=lease_seconds)}
-    claimed = await conn.execute(update(R).where(R.c.id.in_(ids), _due(now)).values(lease).returning(*R.c))
-    found = [rows.request(row) for row in claimed.mappings()]
+    """Lease up to ``limit`` due requests, most overdue first (:func:`database.lease`)."""
+    claimed = await database.lease(
+        conn,
+        R,
+        due=_due(now),
+        order_by=[R.c.next_attempt_at, R.c.id],
+        worker=worker,
+        now=now,
+        limit=limit,
+        lease_seconds=lease_seconds,
+    )
+    found = [rows.request(row) for row in claimed]
     return sorted(found, key=lambda r: (r.next_attempt_at or now, r.id))
 
 
