@@ -114,13 +114,14 @@ class Database:
         """Apply the Alembic migrations shipped inside this package (``nsaas db upgrade``).
 
         On PostgreSQL the migration runs under a transaction-level advisory lock, so concurrent
-        upgrades (one per pod) run one after another instead of racing on the same DDL.
+        upgrades (one per pod) run one after another instead of racing on the same DDL. A server
+        that cannot be reached raises :class:`errors.DatabaseUnavailable` (from :meth:`write`).
         """
         try:
             async with self.write() as conn:
                 await xact_lock(conn, MIGRATION_LOCK_KEY)
                 await conn.run_sync(_upgrade, revision)
-        except (SQLAlchemyError, OSError) as exc:  # OSError: the server is unreachable
+        except SQLAlchemyError as exc:
             raise errors.ConfigurationError(f"database migration failed: {exc}") from exc
 
     async def ping(self) -> None:
