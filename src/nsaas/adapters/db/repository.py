@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import exc, insert, select, text, update
+from sqlalchemy import exc, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from nsaas.adapters.db import analytics, idempotency, journal, requests_sql, rows, tables
@@ -189,8 +189,7 @@ class Repository:
 
     async def ping(self) -> None:
         """A round trip to the database (readiness); raises when it is unreachable."""
-        async with self.database.read() as conn:
-            await conn.execute(text("SELECT 1"))
+        await self.database.ping()
 
     # -- namespace requests: reads ----------------------------------------------------------
 
