@@ -62,6 +62,24 @@ async def test_an_overlong_user_agent_is_cut_to_what_the_audit_record_holds(plat
     assert 0 < len(entries[0].user_agent) <= 512
 
 
+async def test_a_refusal_with_an_overlong_user_agent_is_audited_with_it_cut_too(platform: Platform) -> None:
+    """PostgreSQL refuses a longer value than the column holds, and the refusal would go unaudited."""
+    name = unique("longua-denied")
+    await platform.call("POST", "/namespaces/request", json=platform.body(name))
+    refused = await platform.call(
+        "POST",
+        f"/namespaces/{name}/approve",
+        persona="viewer",
+        json={"reason": "x"},
+        headers={"User-Agent": "u" * 5000},
+    )
+    assert refused.status_code == 403
+    entries, _ = await platform.rt.repo.list_audit(target=f"POST /api/platform/namespaces/{{name}}/approve {name}")
+    assert entries
+    assert entries[0].user_agent is not None
+    assert 0 < len(entries[0].user_agent) <= 512
+
+
 def _token_with_subject(platform: Platform, subject: str) -> str:
     signer = dev.DevSigner.load_or_create(platform.settings)
     claims: dict[str, Any] = jwt.decode(platform.tokens["team-a-developer"], options={"verify_signature": False})

@@ -294,3 +294,15 @@ async def test_the_registrys_groups_are_bound_in_the_teams_namespaces(platform: 
         "nsaas-team-admins": ("admin", ["g-owners-1", "g-owners-2"]),
         "nsaas-team-developers": ("edit", ["g-devs"]),
     }
+
+
+async def test_the_access_document_names_the_registrys_groups_in_their_roles(platform: Platform) -> None:
+    """Who holds which role is read from the bundle the platform applies, so the registry's groups show."""
+    await _register(platform, ownerGroups=["g-owners-1"], memberGroups=["g-devs"])
+    name = unique("accreg")
+    assert (await platform.call("POST", "/namespaces/request", json=platform.body(name))).status_code == 202
+    answer = await platform.call("GET", f"/namespaces/{name}/access")
+    assert answer.status_code == 200, answer.text
+    roles = {r["role"]: r["subjects"] for r in answer.json()["data"]["roles"]}
+    assert "Group:g-owners-1" in roles["admin"]
+    assert "Group:g-devs" in roles["edit"]

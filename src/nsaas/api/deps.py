@@ -44,8 +44,13 @@ async def caller(request: Request, principal: PrincipalDep) -> request_service.C
         principal=principal,
         correlation_id=getattr(request.state, "correlation_id", None),
         source_ip=client,
-        user_agent=_bounded(request.headers.get("user-agent"), MAX_USER_AGENT),
+        user_agent=user_agent(request),
     )
+
+
+def user_agent(request: Request) -> str | None:
+    """The caller's User-Agent as an audit record keeps it (every record: use cases and refusals)."""
+    return _bounded(request.headers.get("user-agent"), MAX_USER_AGENT)
 
 
 def _bounded(value: str | None, limit: int) -> str | None:

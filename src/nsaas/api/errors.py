@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from nsaas.api import deps
 from nsaas.domain import errors
 from nsaas.services import denials
 
@@ -95,7 +96,7 @@ async def _audit_denial(request: Request, exc: errors.PermissionDenied) -> None:
             reason=exc.message,
             correlation_id=getattr(request.state, "correlation_id", None),
             source_ip=request.client.host if request.client else None,
-            user_agent=request.headers.get("user-agent"),
+            user_agent=deps.user_agent(request),
         )
     )
 

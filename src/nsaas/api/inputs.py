@@ -14,10 +14,13 @@ from typing import Any
 from fastapi import Request
 
 from nsaas.domain import errors
+from nsaas.services import bodies
 
 #: Longer than any name or id this API issues (namespace names are at most 63, DNS names 253).
 MAX_PATH_PARAM = 253
-NUL_MESSAGE = "must not contain NUL characters"
+#: What a field with a NUL is told, wherever it is caught: here, or by the body model for callers that
+#: do not come through the HTTP API (GitOps, the CLI's offline render).
+NUL_MESSAGE = bodies.NUL_MESSAGE
 
 
 async def check(request: Request) -> None:

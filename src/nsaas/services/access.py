@@ -4,11 +4,12 @@
 and ``nsaas ns connect`` both read it): a kubeconfig with one context named after the namespace
 and that namespace set, the kubectl snippets to start with, and who holds which role there.
 
-The roles are read from the namespace's own rendered bundle (its RoleBindings), so what is shown
-is exactly what the platform applies. Credentials are never minted here: on AKS the kubeconfig
-holds a kubelogin exec plugin that signs the user in with their own Azure AD identity, so the
-kubeconfig is the same for everyone and contains no secret. Only in dev mode is it the embedded
-simulator's own token (the simulator is a local test cluster without users).
+The roles are read from the namespace's own rendered bundle (its RoleBindings, the team registry's
+groups included), so what is shown is exactly what the platform applies. Credentials are never
+minted here: on AKS the kubeconfig holds a kubelogin exec plugin that signs the user in with their
+own Azure AD identity, so the kubeconfig is the same for everyone and contains no secret. Only in
+dev mode is it the embedded simulator's own token (the simulator is a local test cluster without
+users).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from typing import Any, Literal
 import yaml
 
 from nsaas import config
-from nsaas.bundle import render
-from nsaas.domain import errors, records
+from nsaas.bundle import model
+from nsaas.domain import errors
 
 Authentication = Literal["kubelogin", "dev"]
 ROLE_ORDER = ("admin", "edit", "view")
@@ -70,9 +71,10 @@ class AccessService:
         self.settings = settings
         self._platform_endpoint = platform_endpoint
 
-    def describe(self, record: records.RequestRecord) -> Access:
-        """The access document of the contract (namespace, cluster, context, kubeconfig, snippets, roles)."""
-        name = record.name
+    def describe(self, bundle: model.Bundle) -> Access:
+        """The access document of the contract (namespace, cluster, context, kubeconfig, snippets, roles)
+        of the namespace ``bundle`` (what the platform applies there) is for."""
+        name = bundle.namespace
         cluster_name, server, ca_data, user, authentication = self._credentials()
         kubeconfig = kubeconfig_for(
             namespace=name, cluster_name=cluster_name, server=server, ca_data=ca_data, user=user
@@ -85,18 +87,8 @@ class AccessService:
             kubeconfig=yaml.safe_dump(kubeconfig, sort_keys=False),
             authentication=authentication,
             snippets=snippets(name),
-            roles=self.roles(record),
+            roles=roles(bundle),
         )
-
-    def roles(self, record: records.RequestRecord) -> tuple[RoleHolders, ...]:
-        """Subjects of each built-in role in the namespace, from the RoleBindings the bundle renders."""
-        bundle = render.render_bundle(record.spec, self.settings, request_id=record.id, requested_by="access")
-        holders: dict[str, list[str]] = {role: [] for role in ROLE_ORDER}
-        for binding in bundle.objects("RoleBinding"):
-            role = binding["roleRef"]["name"]
-            for subject in binding.get("subjects", []):
-                holders.setdefault(role, []).append(_subject_name(subject))
-        return tuple(RoleHolders(role, tuple(sorted(subjects))) for role, subjects in holders.items())
 
     def _credentials(self) -> tuple[str, str, str, dict[str, Any], Authentication]:
         access = self.settings.access
@@ -118,6 +110,16 @@ class AccessService:
                 details={"NSAAS_ACCESS__SERVER": "set it to the AKS API server URL"},
             )
         return access.cluster_name, server, ca_data, {"exec": kubelogin_exec(self.settings)}, "kubelogin"
+
+
+def roles(bundle: model.Bundle) -> tuple[RoleHolders, ...]:
+    """Subjects of each built-in role in the namespace, from the RoleBindings the bundle renders."""
+    holders: dict[str, list[str]] = {role: [] for role in ROLE_ORDER}
+    for binding in bundle.objects("RoleBinding"):
+        role = binding["roleRef"]["name"]
+        for subject in binding.get("subjects", []):
+            holders.setdefault(role, []).append(_subject_name(subject))
+    return tuple(RoleHolders(role, tuple(sorted(subjects))) for role, subjects in holders.items())
 
 
 def kubelogin_exec(settings: config.Settings) -> dict[str, Any]:

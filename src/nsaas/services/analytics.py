@@ -110,14 +110,7 @@ class Analytics:
         return Usage(counts=counts, per_day=per_day, days=days)
 
     async def resources(self, *, teams: Sequence[str] | None) -> Resources:
-        rows = await self.repo.live_allocation(teams=teams)
-        by_team: dict[str, Reserved] = defaultdict(Reserved)
-        by_env: dict[str, Reserved] = defaultdict(Reserved)
-        for row in rows:
-            tier = tiers.get(row.tier)
-            by_team[row.team] = by_team[row.team].plus(tier, row.count)
-            by_env[row.environment] = by_env[row.environment].plus(tier, row.count)
-        return Resources(by_team=dict(sorted(by_team.items())), by_environment=dict(sorted(by_env.items())))
+        return _resources(await self.repo.live_allocation(teams=teams))
 
     async def costs(self, *, teams: Sequence[str] | None) -> Costs:
         return self._costs(await self.repo.live_allocation(teams=teams))
@@ -142,9 +135,10 @@ class Analytics:
         )
 
     async def teams(self, *, teams: Sequence[str] | None) -> Teams:
-        counts = await self.repo.counts(teams=teams)
-        resources = await self.resources(teams=teams)
-        costs = await self.costs(teams=teams)
+        """Counts, reservations and costs per team from one grouped query (as the dashboard reads them)."""
+        rows = await self.repo.breakdown(teams=teams)
+        live = _live(rows)
+        counts, resources, costs = records.RequestCounts.tally(rows), _resources(live), self._costs(live)
         names = sorted(set(counts.by_team) | set(resources.by_team))
         lines = [
             TeamLine(
@@ -164,5 +158,21 @@ class Analytics:
             counts=records.RequestCounts.tally(rows),
             outcomes=await self.repo.outcomes(teams=teams),
             durations=list(await self.repo.provisioning_durations(limit=1000, teams=teams)),
-            costs=self._costs([r for r in rows if r.status in lifecycle.RESERVING]),
+            costs=self._costs(_live(rows)),
         )
+
+
+def _live(rows: Sequence[records.Allocation]) -> list[records.Allocation]:
+    """The rows of :meth:`ports.Repository.breakdown` that ``live_allocation`` returns (reserving states)."""
+    return [r for r in rows if r.status in lifecycle.RESERVING]
+
+
+def _resources(rows: Sequence[records.Allocation]) -> Resources:
+    """What the live rows reserve, per team and per environment."""
+    by_team: dict[str, Reserved] = defaultdict(Reserved)
+    by_env: dict[str, Reserved] = defaultdict(Reserved)
+    for row in rows:
+        tier = tiers.get(row.tier)
+        by_team[row.team] = by_team[row.team].plus(tier, row.count)
+        by_env[row.environment] = by_env[row.environment].plus(tier, row.count)
+    return Resources(by_team=dict(sorted(by_team.items())), by_environment=dict(sorted(by_env.items())))

@@ -23,6 +23,8 @@ from nsaas import config
 from nsaas.domain import errors, notifications, records
 
 log = structlog.get_logger("nsaas.notifier")
+#: Events read per queueing pass; a full pass means more may be waiting, so the tick reads on.
+QUEUE_BATCH = 200
 
 
 class Delivery(Protocol):
@@ -80,7 +82,7 @@ class Notifier:
         """Queue what is new, then send what is due; the number of deliveries attempted."""
         now = self.clock()
         with contextlib.suppress(errors.Conflict):  # a lost cursor race: the other worker queued them
-            while await self.outbox.queue_new_events(build=self._build, now=now) >= 200:
+            while await self.outbox.queue_new_events(build=self._build, now=now, limit=QUEUE_BATCH) >= QUEUE_BATCH:
                 pass
         due = await self.outbox.claim(
             worker=self.worker, now=now, limit=self.settings.batch_size, lease_seconds=self.settings.lease_seconds

@@ -251,7 +251,7 @@ class RequestService:
             self.settings,
             request_id=record.id,
             requested_by=record.requested_by,
-            team_rules=await self._team_rules(record.team),
+            team_rules=teams.namespace_rules_of(await self._team(record.team)),
         )
 
     async def cost(self, name: str, caller: Caller) -> cost.Estimate:
@@ -267,7 +267,8 @@ class RequestService:
     async def preview(self, body: Mapping[str, Any], caller: Caller) -> Preview:
         """Bundle, policy verdict and cost of a draft; nothing is stored."""
         spec = bodies.parse_spec(body)
-        violations = policy.evaluate(spec, rules=self.settings.policy, context=await self._context(spec))
+        entry = await self._team(spec.team)
+        violations = policy.evaluate(spec, rules=self.settings.policy, context=await self._context(spec, entry))
         return Preview(
             violations=violations,
             needs_approval=policy.needs_approval(spec, rules=self.settings.policy),
@@ -277,7 +278,7 @@ class RequestService:
                 self.settings,
                 request_id="preview",
                 requested_by=caller.principal.subject,
-                team_rules=await self._team_rules(spec.team),
+                team_rules=teams.namespace_rules_of(entry),
             ),
         )
 
@@ -322,7 +323,8 @@ class RequestService:
     ) -> Submitted:
         principal = caller.principal
         idempotency_key = key
-        spec = await self._team_defaults(await self._validated(body, caller, engine=engine))
+        spec, entry = await self._validated(body, caller, engine=engine)
+        spec = _team_defaults(spec, entry)
         now = datetime.now(UTC)
         approval = policy.needs_approval(spec, rules=self.settings.policy)
         status = S.PENDING_APPROVAL if approval else S.PROVISIONING
@@ -363,8 +365,9 @@ class RequestService:
 
     async def _validated(
         self, body: Mapping[str, Any], caller: Caller, *, engine: str | None
-    ) -> requests.NamespaceSpec:
-        """The spec, or one error naming every bad field: shape and policy problems together.
+    ) -> tuple[requests.NamespaceSpec, teams.TeamRecord | None]:
+        """The spec and its team's registry entry, or one error naming every bad field: shape and
+        policy problems together.
 
         400 when any field is malformed (its details include the policy problems of the sound
         fields), 422 when the request is well formed but breaks policy. Who may ask comes first:
@@ -384,7 +387,8 @@ class RequestService:
             if engine is not None and engine != self.settings.engine and not principal.is_platform_admin:
                 raise errors.PermissionDenied("only platform admins may choose the engine", details={"engine": "admin"})
             await self._check_creation_rate(principal.subject)
-        context = await self._context(parsed.draft)
+        entry = await self._team(team)
+        context = await self._context(parsed.draft, entry)
         if not parsed.problems and context.name_taken and not context.exists_unmanaged:
             # The same answer the create's own check gives when two requests race for a name.
             name = parsed.draft.name
@@ -401,7 +405,7 @@ class RequestService:
         if found:
             raise errors.PolicyViolation(f"the request breaks {len(found)} platform rule(s)", details=found)
         assert parsed.spec is not None
-        return parsed.spec
+        return parsed.spec, entry
 
     # ---- changes -----------------------------------------------------------------------------
 
@@ -415,9 +419,12 @@ class RequestService:
         spec = bodies.apply_patch(old, patch)
         self._check_approval_scope(record, old, spec, caller)
         usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team, exclude_id=record.id))
-        limits = await self._limits(spec.team)
-        if limits is not None:
-            limits = teams.keeping(limits, environment=old.environment, tier=old.tier, features=old.features)
+        limits = teams.keeping(
+            teams.limits(await self._team(spec.team), self.settings.policy),
+            environment=old.environment,
+            tier=old.tier,
+            features=old.features,
+        )
         context = policy.Context(usage=usage, is_update=True, limits=limits)
         policy.enforce(spec, rules=self.settings.policy, context=context)
         # A spec change bumps the generation (a domain rule); every change reaches the bundle
@@ -610,26 +617,12 @@ class RequestService:
                 retry_after=max(1, window // 10),
             )
 
-    async def _limits(self, team: str | None) -> teams.Limits | None:
-        """The team's limits in force now (read per request: a registry change applies at once)."""
+    async def _team(self, team: str | None) -> teams.TeamRecord | None:
+        """``team``'s registry entry (None: unregistered, or no registry), read once per use case and
+        never cached: a registry change applies with the next request."""
         if team is None or self.team_store is None:
             return None
-        return teams.limits(await self.team_store.team(team), self.settings.policy)
-
-    async def _team_rules(self, team: str) -> teams.NamespaceRules:
-        """The team's cluster-enforced allow-lists, rendered into its namespaces' bundles."""
-        if self.team_store is None:
-            return teams.UNRESTRICTED
-        return teams.namespace_rules_of(await self.team_store.team(team))
-
-    async def _team_defaults(self, spec: requests.NamespaceSpec) -> requests.NamespaceSpec:
-        """A request that names no cost center gets its team's (from the registry)."""
-        if spec.cost_center or self.team_store is None:
-            return spec
-        team = await self.team_store.team(spec.team)
-        if team is None or not team.settings.cost_center:
-            return spec
-        return dataclasses.replace(spec, cost_center=team.settings.cost_center)
+        return await self.team_store.team(team)
 
     def _capacity(self, spec: requests.NamespaceSpec, *, new_namespace: bool = True) -> teams.CapacityCheck:
         """The cap and budget check a create (or a tier change) runs in its transaction, under the team's lock."""
@@ -646,10 +639,12 @@ class RequestService:
 
         return check
 
-    async def _context(self, spec: requests.NamespaceSpec | requests.Draft) -> policy.Context:
-        """Facts policy needs about the team and the name (those that are known)."""
+    async def _context(
+        self, spec: requests.NamespaceSpec | requests.Draft, entry: teams.TeamRecord | None
+    ) -> policy.Context:
+        """Facts policy needs about the team (``entry``: its registry entry) and the name (those that are known)."""
         usage = policy.TeamUsage.of(await self.repo.team_usage(spec.team)) if spec.team else policy.TeamUsage()
-        limits = await self._limits(spec.team)
+        limits = teams.limits(entry, self.settings.policy)
         if spec.name is None:
             return policy.Context(usage=usage, limits=limits)
         taken = await self.repo.find_live_by_name(spec.name) is not None
@@ -668,6 +663,13 @@ class RequestService:
     async def _announce(self, record: records.RequestRecord) -> None:
         latest = await self.repo.latest_event_id()
         await self.bus.publish(latest)
+
+
+def _team_defaults(spec: requests.NamespaceSpec, entry: teams.TeamRecord | None) -> requests.NamespaceSpec:
+    """A request that names no cost center gets its team's (from the registry ``entry``)."""
+    if spec.cost_center or entry is None or not entry.settings.cost_center:
+        return spec
+    return dataclasses.replace(spec, cost_center=entry.settings.cost_center)
 
 
 def _malformed(problems: Mapping[str, str]) -> errors.ValidationFailed:

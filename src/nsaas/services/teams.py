@@ -1,4 +1,4 @@
-"""Use cases of the team registry: list, show, register, change; and the limits in force for a team.
+"""Use cases of the team registry: list, show, register, change.
 
 Platform admins write. Everyone who may see a team's namespaces may read its entry (team
 members their own team, platform roles every team); a team the caller may not see is not found,
@@ -39,10 +39,6 @@ class TeamService:
         self.settings = settings
         self.store = store
 
-    async def limits(self, team: str) -> teams.Limits:
-        """``team``'s limits now: its registry entry over the configured defaults."""
-        return teams.limits(await self.store.team(team), self.settings.policy)
-
     async def roles_for_groups(self, groups: Sequence[str]) -> frozenset[str]:
         """The team roles the registry grants to a member of ``groups`` (owners: admin, members: developer)."""
         return teams.roles_of(await self.store.memberships(groups))
@@ -71,10 +67,10 @@ class TeamService:
         )
         return self._view(name, record)
 
-    async def update(
-        self, name: str, patch: Mapping[str, Any], caller: Caller, *, expected_version: int | None = None
-    ) -> TeamView:
-        """Change the fields in ``patch`` (:class:`teams.TeamSettings` names; None resets a limit to the default)."""
+    async def update(self, name: str, patch: Mapping[str, Any], caller: Caller) -> TeamView:
+        """Change the fields in ``patch`` (:class:`teams.TeamSettings` names; None resets a limit to the default).
+
+        The write is conditional on the version just read, so a concurrent change is never overwritten."""
         self._visible(name, caller)
         self._require_admin(caller, f"change team {name}")
         current = await self.store.team(name)
@@ -85,7 +81,7 @@ class TeamService:
             name,
             changed,
             actor=caller.principal.subject,
-            expected_version=expected_version if expected_version is not None else current.version,
+            expected_version=current.version,
             audit=caller.audit(
                 audit.TEAM_UPDATE,
                 name,

@@ -17,8 +17,7 @@ router = APIRouter(prefix="/api/platform/namespaces", tags=["namespaces"], respo
 @router.get("/{name}/access", response_model=schemas.Envelope[schemas.AccessOut])
 async def namespace_access(rt: RuntimeDep, who: CallerDep, name: str) -> dict[str, Any]:
     """A kubeconfig context named after the namespace, kubectl snippets, and who holds which role there."""
-    record = await rt.requests.visible(name, who)
-    return schemas.ok(schemas.access_document(rt.access.describe(record)))
+    return schemas.ok(schemas.access_document(rt.access.describe(await rt.requests.bundle(name, who))))
 
 
 @router.get("/{name}/catalog-info", response_model=schemas.Envelope[dict[str, Any]])
