@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from nsaas import metrics
 from nsaas.adapters.events import memory, postgres
 from tests.support import db as db_support
 
@@ -34,3 +35,10 @@ async def test_the_in_process_bus_keeps_the_newest_id_when_a_subscriber_lags() -
         drained = [wakeups.get_nowait() for _ in range(wakeups.qsize())]
     assert drained[-1] == 99
     assert len(drained) <= 64
+
+
+async def test_the_in_process_bus_reports_its_listener_connected() -> None:
+    """``nsaas_event_listener_connected`` is 1 on SQLite (its help says so; an alert on 0 must not fire there)."""
+    metrics.EVENT_LISTENER_CONNECTED.set(0)
+    await memory.MemoryBus().start()
+    assert metrics.EVENT_LISTENER_CONNECTED._value.get() == 1

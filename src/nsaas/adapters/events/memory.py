@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from nsaas import metrics
+
 
 class MemoryBus:
     """Fan-out of "something new happened up to id N" to every local subscriber."""
@@ -29,7 +31,8 @@ class MemoryBus:
             self._subscribers.discard(queue)
 
     async def start(self) -> None:
-        return None
+        # In-process delivery cannot be lost: the gauge says so, as its help promises for SQLite.
+        metrics.EVENT_LISTENER_CONNECTED.set(1)
 
     def status(self) -> dict[str, object]:
         """Always listening: publisher and subscribers share this process."""
