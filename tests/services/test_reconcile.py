@@ -191,6 +191,30 @@ async def test_housekeeping_purges_expired_idempotency_keys_once_per_resync(
     assert store.purges == 2
 
 
+async def test_refilling_slots_runs_the_ttl_query_once_per_poll_interval(
+    reconciler: loop.Reconciler, store: fakes.Store, clock: fakes.Clock, settings: config.Settings
+) -> None:
+    """The loop refills a slot each time a step ends; the TTL query must not run on every refill."""
+    queries = 0
+    expiring = store.expiring
+
+    async def counted(*, before: object, limit: int = 100) -> list[records.RequestRecord]:
+        nonlocal queries
+        queries += 1
+        return await expiring(before=before, limit=limit)  # type: ignore[arg-type]
+
+    store.expiring = counted  # type: ignore[method-assign]
+    for _ in range(5):
+        await reconciler._fill()
+    assert queries == 1
+    clock.advance(seconds=settings.engines.poll_seconds)
+    await reconciler._fill()
+    assert queries == 2
+    await reconciler.tick()
+    assert queries == 3
+    await reconciler.housekeeping.settled()
+
+
 async def test_a_ttl_that_ran_out_starts_decommissioning(
     service: requests.RequestService, reconciler: loop.Reconciler, store: fakes.Store, clock: fakes.Clock
 ) -> None:

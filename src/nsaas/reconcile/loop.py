@@ -76,6 +76,7 @@ class Reconciler:
         self._wake = asyncio.Event()
         self._running: dict[str, asyncio.Task[None]] = {}
         self._slot_freed = asyncio.Event()
+        self._housekept: datetime | None = None
         self._stats: dict[str, Any] = {"worker": self.worker, "ticks": 0, "steps": 0, "errors": 0, "lastTick": None}
 
     def bundle(self, record: records.RequestRecord) -> model.Bundle:
@@ -117,17 +118,24 @@ class Reconciler:
     async def tick(self) -> int:
         """One pass: housekeeping, claim due requests into free slots and wait for those steps and the sweep."""
         before = set(self._running.values())
-        claimed = await self._fill()
+        claimed = await self._fill(housekeep=True)
         mine = [t for t in self._running.values() if t not in before]
         if mine:
             await asyncio.gather(*mine, return_exceptions=True)
         await self.housekeeping.settled()
         return claimed
 
-    async def _fill(self) -> int:
-        """Housekeeping, then claim up to the free slots and start a step for each. Returns how many."""
+    async def _fill(self, *, housekeep: bool = False) -> int:
+        """Housekeeping, then claim up to the free slots and start a step for each. Returns how many.
+
+        The loop refills a slot as soon as a step ends, so housekeeping (the TTL query) runs at most
+        once per poll interval there, not once per finished step; ``housekeep`` forces it (``tick``).
+        """
         now = self.clock()
-        await self.housekeeping.run(now)
+        last = self._housekept
+        if housekeep or last is None or (now - last).total_seconds() >= self.settings.engines.poll_seconds:
+            self._housekept = now
+            await self.housekeeping.run(now)
         engine_settings = self.settings.engines
         free = self._free()
         claimed = []
