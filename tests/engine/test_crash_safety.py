@@ -8,7 +8,6 @@ request with no lost request, no duplicate workflow and no orphaned object.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
 import signal
@@ -26,6 +25,7 @@ from nsaas import devkit, runtime
 from nsaas.adapters.db import database as db_module
 from nsaas.domain import identity, lifecycle
 from nsaas.services import requests as request_service
+from tests.support import workers
 from tests.support.platform import free_port, settings_for, unique
 
 pytestmark = pytest.mark.slow
@@ -75,13 +75,8 @@ async def _passing(worker: subprocess.Popen[bytes], port: int) -> None:
     async with httpx.AsyncClient(timeout=2) as client:
         for _ in range(1200):
             assert worker.poll() is None, (worker.stderr.read() if worker.stderr else b"").decode()[-3000:]
-            with contextlib.suppress(httpx.HTTPError):
-                text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
-                if any(
-                    line.startswith("nsaas_reconciler_last_pass_timestamp_seconds ") and float(line.split()[-1]) > 0
-                    for line in text.splitlines()
-                ):
-                    return
+            if (await workers.last_pass(client, port) or 0.0) > 0:
+                return
             await asyncio.sleep(0.1)
     raise AssertionError("the worker never made a claiming pass")
 
