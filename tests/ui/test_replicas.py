@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,14 +19,6 @@ from tests.support import oidc
 from tests.ui import replicas
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[oidc.OidcProvider]:
-    running = oidc.OidcProvider()
-    running.start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture
