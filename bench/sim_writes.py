@@ -29,6 +29,8 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 
+from bench import common
+
 
 def _pin(cpu: int) -> None:
     available = sorted(os.sched_getaffinity(0))
@@ -132,7 +134,7 @@ def _report(results: Results, *, seconds: float, connections: int) -> None:
     print(
         f"Simulator raw write capacity: ConfigMap creates over {connections} long-lived keep-alive TLS "
         "connections; not the platform's traffic pattern (bundle applies and drift GETs, see "
-        "bench.provisioning). Load `uptime`: " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+        f"bench.provisioning). Load `uptime`: {common.load()}"
     )
     print("| metric | value |\n|---|---|")
     for name, value in rows:

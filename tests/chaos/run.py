@@ -35,6 +35,8 @@ from typing import Any
 import httpx
 import yaml
 
+from tests.support import workers
+
 REQUESTS = int(os.environ.get("NSAAS_CHAOS_REQUESTS", "30"))
 CONVERGE_SECONDS = float(os.environ.get("NSAAS_CHAOS_CONVERGE_SECONDS", "240"))
 LABEL = "platform.io"
@@ -407,15 +409,9 @@ async def _workers_passing(chaos: Chaos, seconds: float = 240) -> None:
     async with httpx.AsyncClient(timeout=2) as client:
         for port in chaos.worker_ports:
             while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
-                    passes = [
-                        float(line.split()[-1])
-                        for line in text.splitlines()
-                        if line.startswith("nsaas_reconciler_last_pass_timestamp_seconds ")
-                    ]
-                    if passes and time.time() - passes[0] < 5:
-                        break
+                passed = await workers.last_pass(client, port)
+                if passed is not None and time.time() - passed < 5:
+                    break
                 if time.monotonic() > deadline:
                     raise AssertionError(f"chaos: the worker on port {port} is not passing after {seconds}s")
                 await asyncio.sleep(0.5)

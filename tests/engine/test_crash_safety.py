@@ -8,30 +8,25 @@ request with no lost request, no duplicate workflow and no orphaned object.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
-from sqlalchemy import make_url
 
 from nsaas import devkit, runtime
 from nsaas.adapters.db import database as db_module
 from nsaas.domain import identity, lifecycle
 from nsaas.services import requests as request_service
-from tests.support import db as db_support
-from tests.support.platform import settings_for, unique
+from tests.support import workers
+from tests.support.platform import free_port, settings_for, unique
 
 pytestmark = pytest.mark.slow
 #: Each kill costs a worker start (imports: seconds, tens of seconds on a loaded machine).
@@ -42,26 +37,6 @@ MID_WORK_REQUIRED = KILLS + 1
 MID_WORK_PER_PHASE = 2
 #: Two fresh requests (or decommissions) for each kill.
 REQUESTS = 2 * KILLS
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A database URL another process can use: a SQLite file, or a PostgreSQL database of its own."""
-    if request.param == "sqlite":
-        yield db_support.sqlite_url(tmp_path)
-        return
-    await db_support._require_postgres()
-    name = f"nsaas_crash_{uuid.uuid4().hex[:10]}"
-    admin = make_url(db_support.POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    try:
-        yield make_url(db_support.POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
 
 
 def _worker_env(url: str, kubeconfig: Path, data_dir: Path, engine: str) -> dict[str, str]:
@@ -85,9 +60,7 @@ def _worker_env(url: str, kubeconfig: Path, data_dir: Path, engine: str) -> dict
 
 def _start(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
     """A worker process and the port of its metrics (which say when it is making claiming passes)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     worker = subprocess.Popen(
         [sys.executable, "-m", "nsaas.cli.main", "worker", "--metrics-port", str(port), "--metrics-host", "127.0.0.1"],
         env=env,
@@ -102,13 +75,8 @@ async def _passing(worker: subprocess.Popen[bytes], port: int) -> None:
     async with httpx.AsyncClient(timeout=2) as client:
         for _ in range(1200):
             assert worker.poll() is None, (worker.stderr.read() if worker.stderr else b"").decode()[-3000:]
-            with contextlib.suppress(httpx.HTTPError):
-                text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
-                if any(
-                    line.startswith("nsaas_reconciler_last_pass_timestamp_seconds ") and float(line.split()[-1]) > 0
-                    for line in text.splitlines()
-                ):
-                    return
+            if (await workers.last_pass(client, port) or 0.0) > 0:
+                return
             await asyncio.sleep(0.1)
     raise AssertionError("the worker never made a claiming pass")
 

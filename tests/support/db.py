@@ -9,6 +9,7 @@ be reached the PostgreSQL half is skipped with the reason in ``make test`` and f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -72,6 +73,28 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     finally:
         await db.dispose()
         await _admin(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@contextlib.asynccontextmanager
+async def postgres_database(prefix: str) -> AsyncIterator[str]:
+    """The URL of a PostgreSQL database of its own (empty, not migrated), dropped afterwards."""
+    await _require_postgres()
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database URL another process can use (not migrated): a SQLite file, or a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path)
+        return
+    async with postgres_database("nsaas_proc") as url:
+        yield url
 
 
 @pytest.fixture

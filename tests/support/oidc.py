@@ -149,8 +149,49 @@ def _with(url: str, **params: str) -> str:
     return f"{url}?{urllib.parse.urlencode(params)}"
 
 
+#: Who the provider's user is, as the Platform API describes them (``/me``).
+ME = {
+    "subject": "oidc-user-1",
+    "name": "Olivia OIDC",
+    "roles": ["team:team-a:developer"],
+    "teams": ["team-a"],
+    "canSeeAll": False,
+    "canReadAudit": False,
+    "isPlatformAdmin": False,
+}
+
+
+def platform_answer(provider: OidcProvider, token: str, path: str) -> tuple[int, dict[str, Any]]:
+    """The Platform API as far as signing in and the first pages need it: it accepts the provider's
+    access tokens and answers who I am, my (no) namespaces and the analytics."""
+    if token not in provider.issued_access:
+        return 401, {"success": False, "error": "unauthorized", "message": "bad token"}
+    if path.endswith("/me"):
+        data: Any = ME
+    elif path.endswith("/namespaces"):
+        data = {"items": [], "total": 0, "offset": 0, "limit": 50}
+    else:
+        data = {"byTeam": {}, "basis": ""}
+    return 200, {"success": True, "data": data, "timestamp": "2025-01-01T00:00:00Z"}
+
+
+class JsonHandler(server.BaseHTTPRequestHandler):
+    """A quiet request handler of a loopback test server that answers JSON."""
+
+    def _json(self, status: int, body: dict[str, Any]) -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
 def _handler(provider: OidcProvider) -> type[server.BaseHTTPRequestHandler]:
-    class Handler(server.BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
             parsed = urllib.parse.urlsplit(self.path)
             query = dict(urllib.parse.parse_qsl(parsed.query))
@@ -173,16 +214,5 @@ def _handler(provider: OidcProvider) -> type[server.BaseHTTPRequestHandler]:
                 self._json(*provider.token(form))
             else:
                 self._json(404, {"error": "not_found"})
-
-        def _json(self, status: int, body: dict[str, Any]) -> None:
-            raw = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
 
     return Handler

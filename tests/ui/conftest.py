@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -12,6 +12,7 @@ import pytest
 from nsaas import config
 from nsaas.adapters.auth import dev
 from nsaas.ui import app as ui_app
+from tests.support import oidc
 from tests.ui import fake_api
 
 API = "http://api.test"
@@ -67,3 +68,12 @@ def sign_in(ui: httpx.AsyncClient) -> SignIn:
         return csrf_of(home.text)
 
     return go
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[oidc.OidcProvider]:
+    """The local OpenID Connect provider (standing in for Azure AD), running for the module."""
+    running = oidc.OidcProvider()
+    running.start()
+    yield running
+    running.stop()

@@ -8,7 +8,6 @@ sends request N to replica N mod 2 and records which replica answered what.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import secrets
 import subprocess
@@ -29,44 +28,14 @@ from starlette.responses import Response
 from tests.support import oidc
 from tests.support.platform import free_port, live_server
 
-ME = {
-    "subject": "oidc-user-1",
-    "name": "Olivia OIDC",
-    "roles": ["team:team-a:developer"],
-    "teams": ["team-a"],
-    "canSeeAll": False,
-    "canReadAudit": False,
-    "isPlatformAdmin": False,
-}
-
 
 def fake_api(provider: oidc.OidcProvider) -> server.ThreadingHTTPServer:
-    """The Platform API as far as the journey needs it: who am I, my namespaces, the analytics."""
+    """The Platform API as far as the journey needs it (``oidc.platform_answer``), as a server."""
 
-    class Handler(server.BaseHTTPRequestHandler):
+    class Handler(oidc.JsonHandler):
         def do_GET(self) -> None:
             token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
-            if token not in provider.issued_access:
-                self._json(401, {"success": False, "error": "unauthorized", "message": "bad token"})
-                return
-            if self.path.split("?")[0].endswith("/me"):
-                data: Any = ME
-            elif "/namespaces" in self.path:
-                data = {"items": [], "total": 0, "offset": 0, "limit": 50}
-            else:
-                data = {"byTeam": {}, "basis": ""}
-            self._json(200, {"success": True, "data": data, "timestamp": "2025-01-01T00:00:00Z"})
-
-        def _json(self, status: int, body: dict[str, Any]) -> None:
-            raw = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
+            self._json(*oidc.platform_answer(provider, token, self.path.split("?")[0]))
 
     return server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import secrets
 import urllib.parse
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -16,14 +15,6 @@ from nsaas.ui import app as ui_app
 from tests.support import oidc
 
 API = "http://api.test"
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[oidc.OidcProvider]:
-    running = oidc.OidcProvider()
-    running.start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -43,23 +34,8 @@ class Api:
     def handle(self, request: httpx.Request) -> httpx.Response:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         self.tokens_seen.append(token)
-        if token not in self.provider.issued_access:
-            return httpx.Response(401, json={"success": False, "error": "unauthorized", "message": "bad token"})
-        if request.url.path.endswith("/me"):
-            data: Any = {
-                "subject": "oidc-user-1",
-                "name": "Olivia OIDC",
-                "roles": ["team:team-a:developer"],
-                "teams": ["team-a"],
-                "canSeeAll": False,
-                "canReadAudit": False,
-                "isPlatformAdmin": False,
-            }
-        elif request.url.path.endswith("/namespaces"):
-            data = {"items": [], "total": 0, "offset": 0, "limit": 50}
-        else:
-            data = {"byTeam": {}, "basis": ""}
-        return httpx.Response(200, json={"success": True, "data": data, "timestamp": "2025-01-01T00:00:00Z"})
+        status, body = oidc.platform_answer(self.provider, token, request.url.path)
+        return httpx.Response(status, json=body)
 
 
 @pytest.fixture

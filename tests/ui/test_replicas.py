@@ -9,47 +9,23 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-import uuid
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import make_url
 
 from nsaas.adapters.db import database as db_module
-from tests.support import db as db_support
 from tests.support import oidc
 from tests.ui import replicas
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture(scope="module")
-def provider() -> Iterator[oidc.OidcProvider]:
-    running = oidc.OidcProvider()
-    running.start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+@pytest.fixture
+async def migrated_database_url(database_url: str) -> str:
     """A migrated database the replica processes share (a database of its own on PostgreSQL)."""
-    if request.param == "sqlite":
-        url = db_support.sqlite_url(tmp_path)
-        await _migrate(url)
-        yield url
-        return
-    await db_support._require_postgres()
-    name = f"nsaas_ui_{uuid.uuid4().hex[:12]}"
-    await db_support._admin(f'CREATE DATABASE "{name}"')
-    url = make_url(db_support.POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        await _migrate(url)
-        yield url
-    finally:
-        await db_support._admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+    await _migrate(database_url)
+    return database_url
 
 
 async def _migrate(url: str) -> None:
@@ -62,9 +38,9 @@ async def _migrate(url: str) -> None:
 
 @pytest.mark.slow
 async def test_sign_in_a_journey_and_sign_out_work_with_every_request_on_the_other_replica(
-    provider: oidc.OidcProvider, database_url: str, tmp_path: Path
+    provider: oidc.OidcProvider, migrated_database_url: str, tmp_path: Path
 ) -> None:
-    async with replicas.ui_fleet(provider=provider, database_url=database_url, data_dir=tmp_path) as fleet:
+    async with replicas.ui_fleet(provider=provider, database_url=migrated_database_url, data_dir=tmp_path) as fleet:
         public, proxy, _ = fleet
         async with httpx.AsyncClient(base_url=public) as browser:
             start = await browser.get("/login", params={"next": "/namespaces"})

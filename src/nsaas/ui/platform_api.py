@@ -3,20 +3,21 @@
 The UI is a backend-for-frontend: it holds no data of its own and decides nothing the API
 decides. Every page calls the API exactly as any other client would, with the user's token, so
 authorization (a foreign team's namespace is 404) is enforced in one place. This module turns
-the API's envelope into data and its error shape into :class:`ApiError`, which pages render.
+the API's envelope into data and its error shape (``envelope``) into :class:`ApiError`, which pages render.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import httpx_sse
 
 from nsaas import metrics, requestcontext
+from nsaas.ui import envelope
 
 PREFIX = "/api/platform"
 #: Reads of one page should never hang a browser tab; SSE streams have no read timeout.
@@ -24,23 +25,8 @@ TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 STREAM_TIMEOUT = httpx.Timeout(None, connect=5.0)
 
 
-@dataclass
-class ApiError(Exception):
-    """An answer of the API that is not a success, in its documented error shape."""
-
-    status: int
-    error: str
-    message: str
-    details: dict[str, str] = field(default_factory=dict)
-    request_id: str | None = None
-    retry_after: str | None = None
-
-    def __str__(self) -> str:
-        return f"{self.status} {self.error}: {self.message}"
-
-    @property
-    def unavailable(self) -> bool:
-        return self.status >= 500
+#: Raised for every answer that is not a success (pages catch it as ``platform_api.ApiError``).
+ApiError = envelope.ApiError
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,18 +137,4 @@ def _unreachable(error: httpx.TransportError) -> ApiError:
 
 def _error(response: httpx.Response) -> ApiError:
     metrics.UI_API_ERRORS.labels(str(response.status_code)).inc()
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = {}
-    if not isinstance(payload, dict):
-        payload = {}
-    details = payload.get("details") if isinstance(payload.get("details"), dict) else {}
-    return ApiError(
-        status=response.status_code,
-        error=str(payload.get("error") or response.reason_phrase or "error"),
-        message=str(payload.get("message") or f"the Platform API answered {response.status_code}"),
-        details={str(k): str(v) for k, v in (details or {}).items()},
-        request_id=payload.get("requestId") or response.headers.get("X-Request-ID"),
-        retry_after=response.headers.get("Retry-After"),
-    )
+    return envelope.error_of(response)

@@ -25,6 +25,8 @@ from typing import Any, NoReturn
 import httpx
 import typer
 
+from nsaas.ui import envelope
+
 OK = 0
 NAMESPACE_FAILED = 1
 INVALID_INPUT = 2
@@ -109,16 +111,11 @@ class Api:
 
 
 def error_of(response: httpx.Response) -> CliError:
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = {}
-    payload = payload if isinstance(payload, dict) else {}
-    details = payload.get("details") if isinstance(payload.get("details"), dict) else {}
-    message = str(payload.get("message") or f"the Platform API answered {response.status_code}")
+    problem = envelope.error_of(response)
+    message = problem.message
     code = EXIT_FOR_STATUS.get(response.status_code, UNAVAILABLE)
     if response.status_code == 401:
         message += " (sign in with `nsaas login`, or set NSAAS_TOKEN)"
-    if response.status_code == 429 and response.headers.get("Retry-After"):
-        message += f" (retry after {response.headers['Retry-After']} s)"
-    return CliError(message, code, {str(k): str(v) for k, v in (details or {}).items()})
+    if response.status_code == 429 and problem.retry_after:
+        message += f" (retry after {problem.retry_after} s)"
+    return CliError(message, code, problem.details)
