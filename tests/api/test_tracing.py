@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from nsaas import config, tracing
 from nsaas.adapters.auth import dev
+from nsaas.adapters.db.ui_sessions import SessionRows
 from nsaas.api import app as api_app
 from nsaas.ui import app as ui_app
 from tests.support.platform import Platform, live_server, unique
@@ -78,6 +79,7 @@ async def test_the_ui_propagates_the_trace_to_the_api(platform: Platform, spans:
             platform.settings,
             api_url=api_url,
             http_client=backend,
+            session_rows=SessionRows.from_settings(platform.settings),
             persona_tokens=dev.persona_tokens(platform.settings),
         )
         async with ui.router.lifespan_context(ui):

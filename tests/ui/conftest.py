@@ -11,6 +11,7 @@ import pytest
 
 from nsaas import config
 from nsaas.adapters.auth import dev
+from nsaas.adapters.db.ui_sessions import SessionRows
 from nsaas.ui import app as ui_app
 from tests.support import oidc
 from tests.ui import fake_api
@@ -42,7 +43,11 @@ async def ui(dev_settings: config.Settings, api: fake_api.FakeApi) -> AsyncItera
     """A browser-like client of the UI (keeps cookies, does not follow redirects)."""
     async with httpx.AsyncClient(transport=httpx.MockTransport(api.handle)) as backend:
         app = ui_app.create_app(
-            dev_settings, api_url=API, http_client=backend, persona_tokens=dev.persona_tokens(dev_settings)
+            dev_settings,
+            api_url=API,
+            http_client=backend,
+            session_rows=SessionRows.from_settings(dev_settings),
+            persona_tokens=dev.persona_tokens(dev_settings),
         )
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)

@@ -11,6 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from nsaas import config
+from nsaas.adapters.db.ui_sessions import SessionRows
 from nsaas.ui import app as ui_app
 from tests.support import oidc
 
@@ -55,7 +56,9 @@ async def ui(provider: oidc.OidcProvider, api: Api) -> AsyncIterator[httpx.Async
         ),
     )
     async with httpx.AsyncClient(mounts={"all://api.test": httpx.MockTransport(api.handle)}) as backend:
-        app = ui_app.create_app(settings, api_url=API, http_client=backend)
+        app = ui_app.create_app(
+            settings, api_url=API, http_client=backend, session_rows=SessionRows.from_settings(settings)
+        )
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://ui.test") as client:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from nsaas import config
+from nsaas.adapters.db.ui_sessions import SessionRows
 from nsaas.domain import errors
 from nsaas.ui import app as ui_app
 from tests.ui import fake_api
@@ -53,7 +54,7 @@ async def test_pages_carry_no_inline_script_or_style_attribute(ui: httpx.AsyncCl
 async def test_hsts_is_sent_only_when_the_public_url_is_https(dev_settings: config.Settings) -> None:
     for public_url, expected in (("https://portal.example.com", True), ("http://127.0.0.1:8080", False)):
         settings = dev_settings.model_copy(update={"ui": config.UiSettings(public_url=public_url)})
-        app = ui_app.create_app(settings, api_url="http://api.test")
+        app = ui_app.create_app(settings, api_url="http://api.test", session_rows=SessionRows.from_settings(settings))
         transport = httpx.ASGITransport(app=app)
         async with (
             app.router.lifespan_context(app),
@@ -114,7 +115,7 @@ async def test_signing_out_ends_the_session_on_the_server(ui: httpx.AsyncClient,
 def test_the_ui_refuses_to_start_outside_dev_mode_without_its_secrets() -> None:
     settings = config.Settings(auth_mode="azure-ad", auth=config.AuthSettings(azure_tenant_id="t"))
     with pytest.raises(errors.ConfigurationError) as refused:
-        ui_app.create_app(settings)
+        ui_app.create_app(settings, session_rows=SessionRows.from_settings(settings))
     assert "NSAAS_UI__SESSION_SECRET" in refused.value.details
     assert "NSAAS_UI__UI_CLIENT_SECRET" in refused.value.details
 

@@ -21,6 +21,7 @@ import uvicorn
 
 from nsaas import config, logs, runtime, tracing
 from nsaas.adapters.auth import dev as dev_auth
+from nsaas.adapters.db import ui_sessions
 from nsaas.adapters.kube import client as kube_client
 from nsaas.api import app as api_app
 from nsaas.api import server
@@ -110,7 +111,11 @@ async def _run(*, api_port: int, ui_port: int, engine: str, host: str, cluster_k
             ),
             uvicorn.Server(
                 server.uvicorn_config(
-                    ui_app.create_app(settings, persona_tokens=dev_auth.persona_tokens(settings)),
+                    ui_app.create_app(
+                        settings,
+                        session_rows=ui_sessions.SessionRows.from_settings(settings),
+                        persona_tokens=dev_auth.persona_tokens(settings),
+                    ),
                     host=host,
                     port=ui_port,
                     settings=settings.server,

@@ -9,6 +9,7 @@ import uvicorn
 
 from nsaas import config, logs, tracing
 from nsaas.adapters.auth import dev
+from nsaas.adapters.db import ui_sessions
 from nsaas.api import server
 from nsaas.domain import errors
 from nsaas.ui import app as ui_app
@@ -29,7 +30,12 @@ def ui(
     tracing.configure(settings, component="ui")
     try:
         tokens = dev.persona_tokens(settings) if settings.dev_mode else None
-        application = ui_app.create_app(settings, api_url=api_url, persona_tokens=tokens)
+        application = ui_app.create_app(
+            settings,
+            api_url=api_url,
+            session_rows=ui_sessions.SessionRows.from_settings(settings),
+            persona_tokens=tokens,
+        )
     except errors.ConfigurationError as exc:
         typer.echo(f"nsaas: {exc.message}", err=True)
         raise typer.Exit(2) from None

@@ -2,7 +2,8 @@
 
 ``create_app`` is what ``nsaas ui`` and ``nsaas dev`` serve. It refuses to start outside dev mode
 without ``session-secret`` and ``ui-client-secret``. Sessions live in the platform database
-(``NSAAS_DATABASE_URL``; the SQLite file of ``nsaas dev`` otherwise), so any number of replicas
+(``NSAAS_DATABASE_URL``; the SQLite file of ``nsaas dev`` otherwise; the caller passes the rows
+in, see ``nsaas.adapters.db.ui_sessions``), so any number of replicas
 share them. In dev mode a missing session secret is replaced by a random one per process
 (sessions then end with the process, which is fine there).
 """
@@ -46,17 +47,20 @@ def create_app(
     *,
     api_url: str | None = None,
     http_client: httpx.AsyncClient | None = None,
+    session_rows: sessions.SessionRows,
     persona_tokens: state.PersonaTokens | None = None,
 ) -> FastAPI:
     """Build the UI. With ``http_client`` the caller owns the client (tests, ``nsaas dev``).
 
-    ``persona_tokens`` signs dev personas in (dev mode); the UI never touches a signing key itself.
+    ``session_rows`` is where sessions are kept (the platform database's, from the composition
+    root; the app closes it on shutdown). ``persona_tokens`` signs dev personas in (dev mode);
+    the UI never touches a signing key or a database adapter itself.
     """
     settings.check_production(needs=("session_secret", "ui_client_secret"))
     secret = settings.ui.session_secret.get_secret_value() or secrets.token_urlsafe(48)
     https = settings.ui.public_url.startswith("https://")
 
-    store = sessions.SessionStore.open(settings, secret=secret)
+    store = sessions.SessionStore(rows=session_rows, secret=secret, max_age_seconds=settings.ui.session_max_age_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

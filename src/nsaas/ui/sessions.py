@@ -29,7 +29,7 @@ import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import itsdangerous
 from cryptography.fernet import Fernet, InvalidToken
@@ -38,10 +38,6 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from nsaas import config
-from nsaas.adapters.db import database as db
-from nsaas.adapters.db import ui_sessions
 
 COOKIE = "nsaas_session"
 #: Expired rows are deleted in bulk at most this often per process.
@@ -131,28 +127,43 @@ def fernet_for(secret: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-class SessionStore:
-    """Sessions by id in the platform database, encrypted, expiring ``max_age_seconds`` after they began."""
+class SessionRows(Protocol):
+    """Where the sessions' encrypted blobs are kept, by hashed id, with an expiry.
 
-    def __init__(self, *, rows: ui_sessions.SessionRows, secret: str, max_age_seconds: int) -> None:
+    The composition root (``nsaas ui``, ``nsaas dev``) hands the UI the platform database's
+    (``nsaas.adapters.db.ui_sessions``), so every replica sees every session; the UI never
+    imports an adapter itself. An expired row is never returned.
+    """
+
+    async def prepare(self, *, migrate: bool) -> None:
+        """Create the storage where the process owns it (``migrate``: dev mode)."""
+
+    async def get(self, key: str, *, now: datetime) -> str | None: ...
+
+    async def put(self, key: str, data: str, *, expires_at: datetime, now: datetime) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def purge(self, *, now: datetime) -> int:
+        """Delete the expired rows; how many went."""
+
+    async def aclose(self) -> None: ...
+
+
+class SessionStore:
+    """Sessions by id in shared rows, encrypted, expiring ``max_age_seconds`` after they began."""
+
+    def __init__(self, *, rows: SessionRows, secret: str, max_age_seconds: int) -> None:
         self._rows = rows
         self._fernet = fernet_for(secret)
         self._max_age = max_age_seconds
         self._purged_at = 0.0
 
-    @classmethod
-    def open(cls, settings: config.Settings, *, secret: str) -> SessionStore:
-        """The store in the platform database the settings name (connected lazily)."""
-        rows = ui_sessions.SessionRows(db.Database.from_settings(settings))
-        return cls(rows=rows, secret=secret, max_age_seconds=settings.ui.session_max_age_seconds)
-
     async def prepare(self, *, migrate: bool) -> None:
-        """Create the schema where the process owns it (SQLite, dev); production's API migrates PostgreSQL."""
-        if migrate or self._rows.db.dialect == "sqlite":
-            await self._rows.db.upgrade()
+        await self._rows.prepare(migrate=migrate)
 
     async def aclose(self) -> None:
-        await self._rows.db.dispose()
+        await self._rows.aclose()
 
     @staticmethod
     def _key(session_id: str) -> str:

@@ -10,14 +10,30 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
+from nsaas import config
 from nsaas.adapters.db import database, tables
 
 T = tables.ui_sessions
 
 
 class SessionRows:
+    """The UI's ``sessions.SessionRows`` in the platform database (given to the UI by ``nsaas ui``/``nsaas dev``)."""
+
     def __init__(self, db: database.Database) -> None:
         self.db = db
+
+    @classmethod
+    def from_settings(cls, settings: config.Settings) -> SessionRows:
+        """The rows in the platform database the settings name (connected lazily)."""
+        return cls(database.Database.from_settings(settings))
+
+    async def prepare(self, *, migrate: bool) -> None:
+        """Create the schema where the process owns it (SQLite, dev); production's API migrates PostgreSQL."""
+        if migrate or self.db.dialect == "sqlite":
+            await self.db.upgrade()
+
+    async def aclose(self) -> None:
+        await self.db.dispose()
 
     async def get(self, key: str, *, now: datetime) -> str | None:
         async with self.db.read() as conn:
