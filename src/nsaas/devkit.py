@@ -13,6 +13,8 @@ that one object is applied here with a plain client.
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,13 @@ NAMESPACE_REQUEST_CRD = Path(__file__).resolve().parents[2] / "deploy" / "gitops
 
 
 def workflow_templates() -> list[dict[str, Any]]:
-    """The platform's WorkflowTemplates, as ``deploy/argo`` installs them."""
+    """The platform's WorkflowTemplates, as ``deploy/argo`` installs them (the caller's own copies)."""
+    return copy.deepcopy(_parsed_workflow_templates())
+
+
+@functools.cache
+def _parsed_workflow_templates() -> list[dict[str, Any]]:
+    """Parsed once per process: every test bootstraps the cluster, and the YAML parser is slow."""
     for folder in TEMPLATE_DIRS:
         if folder.is_dir():
             docs: list[dict[str, Any]] = []
@@ -44,6 +52,12 @@ def workflow_templates() -> list[dict[str, Any]]:
                 )
             return docs
     return []
+
+
+@functools.cache
+def _parsed_namespace_request_crd() -> dict[str, Any]:
+    crd: dict[str, Any] = yaml.safe_load(NAMESPACE_REQUEST_CRD.read_text(encoding="utf-8"))
+    return crd
 
 
 def platform_namespaces(settings: config.Settings) -> list[str]:
@@ -75,7 +89,7 @@ async def bootstrap_cluster(cluster: ports.Cluster, settings: config.Settings) -
 
 async def install_namespace_request_crd(settings: config.Settings) -> None:
     """Server-side apply the NamespaceRequest CRD (GitOps path) with the platform's kubeconfig."""
-    crd = yaml.safe_load(NAMESPACE_REQUEST_CRD.read_text(encoding="utf-8"))
+    crd = copy.deepcopy(_parsed_namespace_request_crd())
     lk = client.connect(settings=settings)
     try:
         await lk.patch(

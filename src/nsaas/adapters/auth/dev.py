@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import os
@@ -28,6 +29,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from nsaas import config
 from nsaas.adapters.auth import failures
@@ -144,7 +146,7 @@ def _load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
     if not path.exists():
         _create_key(path)
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        key = _parse_key(path.read_bytes())
     except ValueError as error:
         raise errors.ConfigurationError(
             f"{path} is not a readable dev key; delete it to get a new one", details={"dev_key": str(path)}
@@ -152,6 +154,16 @@ def _load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise errors.ConfigurationError(f"{path} is not an RSA private key", details={"dev_key": str(path)})
     return key
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_key(pem: bytes) -> PrivateKeyTypes:
+    """Parse a PEM key; the same bytes again give the same (immutable) key object.
+
+    Loading an RSA key checks it, which costs tens of milliseconds; the authenticator and the
+    persona signer of one process read the same file, and so do tests building many apps.
+    """
+    return serialization.load_pem_private_key(pem, password=None)
 
 
 def _create_key(path: Path) -> None:
