@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -119,6 +121,7 @@ async def running_platform(
     when the cluster is already prepared and the kubeconfig's identity may not do that itself.
     """
     settings = settings_for(data_dir, kubeconfig_path, **overrides)
+    _share_dev_key(settings)
     rt = await runtime.build(settings, component="test", database=database)
     if bootstrap:
         await devkit.bootstrap_cluster(rt.cluster, settings)
@@ -139,6 +142,24 @@ async def running_platform(
         await rt.webhooks.aclose()
         await rt.cluster.aclose()
         await rt.bus.aclose()
+
+
+@functools.cache
+def _dev_key_pem() -> bytes:
+    """One dev signing key per test process: generating a 2048-bit RSA key costs more than most tests."""
+    with tempfile.TemporaryDirectory() as directory:
+        settings = config.Settings(auth_mode="dev", data_dir=Path(directory))
+        dev.DevSigner.load_or_create(settings)
+        return dev.key_path(settings).read_bytes()
+
+
+def _share_dev_key(settings: config.Settings) -> None:
+    """Give a fresh data directory the process's dev key (as if ``nsaas dev`` had run there before)."""
+    path = dev.key_path(settings)
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_bytes(_dev_key_pem())
 
 
 @pytest.fixture
