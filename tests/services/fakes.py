@@ -289,6 +289,15 @@ class Store:
         picked = [a for a in self.audits if filters.get("action") in (None, a.action)]
         return picked, len(picked)
 
+    async def audit_before(
+        self, where: records.AuditQuery, *, before_id: int | None, limit: int
+    ) -> list[records.AuditRecord]:
+        newest_first = sorted(self.audits, key=lambda a: a.id, reverse=True)
+        picked = [
+            a for a in newest_first if where.action in (None, a.action) and (before_id is None or a.id < before_id)
+        ]
+        return picked[:limit]
+
     # -- idempotency ------------------------------------------------------------------------
 
     async def idempotency_reserve(self, owner: str, key: str, *, body_hash: str) -> records.IdempotencyRecord | None:
