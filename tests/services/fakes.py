@@ -341,6 +341,8 @@ class Cluster:
         self.applies = 0
         self.deleted: list[str] = []
         self.down = False
+        #: Set to a message: every apply is refused for this bundle (a 4xx, not an outage).
+        self.refusal: str | None = None
 
     def _check(self) -> None:
         if self.down:
@@ -349,6 +351,8 @@ class Cluster:
     async def apply(self, *, bundle: model.Bundle, prune: bool = True) -> results.ApplyResult:
         self._check()
         self.applies += 1
+        if self.refusal is not None:
+            return results.ApplyResult(failed={f"Namespace/{bundle.namespace}": self.refusal})
         meta = next(m for m in bundle.manifests if m["kind"] == "Namespace")["metadata"]
         self.namespaces[bundle.namespace] = Namespace(bundle.namespace, dict(meta["labels"]), digest=bundle.digest)
         return results.ApplyResult(applied=tuple(f"{m['kind']}/{m['metadata']['name']}" for m in bundle.manifests))

@@ -289,6 +289,9 @@ class ApplyResult(Protocol):
     @property
     def ok(self) -> bool: ...
 
+    @property
+    def cluster_unavailable(self) -> bool: ...
+
 
 class NamespaceInfo(Protocol):
     @property
