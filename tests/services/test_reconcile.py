@@ -114,12 +114,14 @@ async def test_a_cluster_outage_never_fails_a_new_request_it_waits_and_then_conv
     waiting = await store.get(submitted.record.id)
     assert (waiting.status, waiting.attempts) == (S.PROVISIONING, settings.engines.max_attempts * 3)
     assert waiting.status_reason == "waiting for the cluster: the cluster is down (fake)"
+    assert service.state_facts(waiting, DEVELOPER).waiting_for_cluster
     assert waiting.next_attempt_at is not None
     assert (waiting.next_attempt_at - clock()).total_seconds() <= settings.engines.backoff_max_seconds
     cluster.down = False
     await reconciler.tick()
     ready = await store.get(submitted.record.id)
     assert (ready.status, ready.status_reason, ready.attempts) == (S.READY, "ready", 0)
+    assert not service.state_facts(ready, DEVELOPER).waiting_for_cluster
 
 
 async def test_decommission_deletes_only_the_owned_namespace_and_ends_deleted(

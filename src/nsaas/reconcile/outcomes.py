@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from nsaas import config, metrics
 from nsaas.domain import audit as actions
-from nsaas.domain import changes, errors, lifecycle, records
+from nsaas.domain import changes, errors, failures, lifecycle, records
 from nsaas.reconcile import engines
 from nsaas.services import ports
 
@@ -127,7 +127,7 @@ class Outcomes:
         delay = self.backoff(attempts)
         change = changes.Change(attempts=attempts, last_error=message, next_attempt_at=self.later(delay))
         if unavailable and record.status in (S.PROVISIONING, S.UPDATING, S.FAILED):
-            change = change.also(changes.Change(status_reason=f"waiting for the cluster: {message}"))
+            change = change.also(changes.Change(status_reason=f"{failures.WAITING_FOR_CLUSTER}: {message}"))
         if workflow:
             change = change.also(changes.Change(workflow_name=workflow))
         # One warning per doubling of attempts: a long outage must not flood the timeline.
