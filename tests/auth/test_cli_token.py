@@ -87,6 +87,7 @@ def test_misuse_exits_2_naming_the_problem(data_dir: Path, args: tuple[str, ...]
     assert named in stderr
 
 
+@pytest.mark.slow  # starts the `nsaas token` process (the in-process cases above stay in make test)
 def test_the_installed_command_prints_only_the_token_on_stdout(data_dir: Path) -> None:
     env = {**os.environ, "NSAAS_AUTH_MODE": "dev"}
     done = subprocess.run(

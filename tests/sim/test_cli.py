@@ -10,9 +10,11 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 import yaml
 
 
+@pytest.mark.slow  # starts the `nsaas sim` process and waits for it to serve and stop
 def test_nsaas_sim_serves_until_interrupted(tmp_path: pathlib.Path) -> None:
     kubeconfig = tmp_path / "kubeconfig.yaml"
     command = [sys.executable, "-m", "nsaas.cli.main", "sim", "--port", "0", "--kubeconfig", str(kubeconfig)]

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SAMPLE = """
@@ -21,6 +23,7 @@ def test_ordinary_skip():
 """
 
 
+@pytest.mark.slow  # starts a second pytest process
 def test_a_skip_in_the_real_tier_fails_and_elsewhere_stays_a_skip(tmp_path: Path) -> None:
     (tmp_path / "test_sample.py").write_text(SAMPLE)
     done = subprocess.run(
