@@ -69,7 +69,7 @@ secrets: bootstrap
 ## make ci: lint, types, import contracts, the secret scan and the full suite including the real tier;
 ## PostgreSQL, browser and the real control plane required
 ci: bootstrap lint types contracts secrets testenv
-	NSAAS_REQUIRE_POSTGRES=1 NSAAS_REQUIRE_BROWSER=1 NSAAS_REQUIRE_KUBECTL=1 NSAAS_REQUIRE_PROMTOOL=1 $(BIN)/pytest -q -p no:cacheprovider -m "not chaos"
+	NSAAS_REQUIRE_POSTGRES=1 NSAAS_REQUIRE_BROWSER=1 NSAAS_REQUIRE_KUBECTL=1 NSAAS_REQUIRE_PROMTOOL=1 $(BIN)/pytest -q -p no:cacheprovider
 
 ## make screenshots: every page state at 1280 and 390 px in light and dark mode, with axe-core run on
 ## each; PNGs in test-artifacts/ui/screenshots, axe results in test-artifacts/ui/axe (both git-ignored)

@@ -90,9 +90,11 @@ class Runtime:
                 self._tasks.append(asyncio.create_task(self.gitops.run(), name="nsaas-gitops"))
 
     def start_gauges(self) -> None:
-        """Refresh the database-derived gauges in the background: a scrape never waits on the database."""
+        """Refresh the gauges in the background, the database's and the cluster's in separate loops: a
+        scrape never waits on either, and a hung cluster never holds up the database gauges."""
         metrics.GAUGES_AGE.set_function(self.operations.gauges_age)
         self._tasks.append(asyncio.create_task(self.operations.gauge_loop(), name="nsaas-gauges"))
+        self._tasks.append(asyncio.create_task(self.operations.cluster_gauge_loop(), name="nsaas-cluster-gauges"))
 
     def reconciler_status(self) -> dict[str, Any]:
         return self.reconciler.status()

@@ -95,7 +95,7 @@ async def test_a_teams_webhook_gets_every_kind_of_happening_once_despite_refusal
         await platform.call("POST", f"/namespaces/{refused}/reject", json={"reason": "no"}, persona="platform-admin")
 
         broken = unique("ntf-fail")
-        simulator.faults.set([{"verb": "patch", "resource": "namespaces", "rate": 1, "error": "500"}])
+        simulator.faults.set([{"verb": "patch", "resource": "namespaces", "rate": 1, "error": "403"}])
         try:
             await platform.call("POST", "/namespaces/request", json=platform.body(broken))
             assert await platform.converge(broken) == "failed"

@@ -27,7 +27,6 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -518,33 +517,48 @@ async def run(root: Path) -> int:
         ("wall time", f"{time.monotonic() - started:.0f} s"),
     ]
     print(_table(rows), flush=True)
-    failed = bool(lost or creations or orphans or not_converged or tally.input_500 or unapplied)
-    failed = failed or not tally_changed or any(code != 200 for code in tally_changed.values())
-    # Before the worker's first failed try a changed namespace shows ``updating``; after it, ready
-    # with the change pending. Anything else (``failed`` above all) is the defect this checks for.
-    failed = failed or "ready (change pending)" not in tally.outage_states
-    failed = failed or not set(tally.outage_states) <= {"updating", "ready (change pending)"}
-    failed = failed or any(k.startswith("500 internal_error") for k in tally.five_xx)
-    failed = failed or len(tally.accepted) < REQUESTS
-    print("chaos: FAILED" if failed else "chaos: passed", flush=True)
-    return 1 if failed else 0
+    checks = {
+        "a request was lost": bool(lost),
+        "an object was created twice": bool(creations),
+        "an orphan namespace is left": bool(orphans),
+        "a request did not converge": bool(not_converged),
+        "bad input reached a 500": bool(tally.input_500),
+        "a change made during the cluster outage is not in effect": bool(unapplied),
+        "no ready namespace was changed during the cluster outage": not tally_changed,
+        "a change during the cluster outage was not accepted": any(c != 200 for c in tally_changed.values()),
+        # Before the worker's first failed try a changed namespace shows ``updating``; after it,
+        # ready with the change pending. Anything else (``failed`` above all) is the defect.
+        "no namespace showed its change pending during the outage": "ready (change pending)" not in tally.outage_states,
+        "a namespace changed during the outage left ready/updating": not set(tally.outage_states)
+        <= {"updating", "ready (change pending)"},
+        "a client saw 500 internal_error": any(k.startswith("500 internal_error") for k in tally.five_xx),
+        "not every request was accepted": len(tally.accepted) < REQUESTS,
+    }
+    failures = [reason for reason, failed in checks.items() if failed]
+    print(f"chaos: FAILED: {'; '.join(failures)}" if failures else "chaos: passed", flush=True)
+    return 1 if failures else 0
 
 
-@contextlib.contextmanager
-def workdir() -> Iterator[Path]:
-    root = Path(tempfile.mkdtemp(prefix="nsaas-chaos-"))
-    try:
-        yield root
-    finally:
-        if not os.environ.get("NSAAS_CHAOS_KEEP"):
-            shutil.rmtree(root, ignore_errors=True)
-        else:
-            print(f"chaos: logs kept in {root}", flush=True)
+def _tails(root: Path, lines: int = 25) -> None:
+    """After a failure: the end of every process's log, so a CI log alone says what went wrong."""
+    for log in sorted(root.glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        print(f"--- {log.name} (last {len(tail)} lines)", *tail, sep="\n", flush=True)
 
 
 def main() -> int:
-    with workdir() as root:
-        return asyncio.run(run(root))
+    root = Path(tempfile.mkdtemp(prefix="nsaas-chaos-"))
+    code = 1
+    try:
+        code = asyncio.run(run(root))
+    finally:
+        if code:
+            _tails(root)
+        if os.environ.get("NSAAS_CHAOS_KEEP"):
+            print(f"chaos: logs kept in {root}", flush=True)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    return code
 
 
 if __name__ == "__main__":

@@ -1,7 +1,4 @@
-"""``make chaos``: the multi-process fault run must pass (about 2-5 minutes).
-
-Marked ``chaos``, which ``make ci`` leaves out for now: under heavy load it still failed 2 of its
-last 4 runs here, for a reason not yet found (issue 12 stays open until it is part of ``make ci``).
+"""``make chaos``: the multi-process fault run must pass (about 2-3 minutes; ``make ci`` runs it).
 
 It runs as its own process, exactly as ``make chaos`` does: the run keeps an event loop, a dozen
 child processes and their clients busy for minutes, and nothing of that is left behind in the test

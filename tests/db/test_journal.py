@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from nsaas.adapters.db import database, repository
-from nsaas.domain import lifecycle, records
+from nsaas.domain import identity, lifecycle, records
+from nsaas.services import audit
 from tests.db import given
 
 S = lifecycle.Status
@@ -73,3 +74,20 @@ async def test_audit_records_filter_by_actor_action_target_outcome_and_time(data
         ("team:team-a:developer",),
         window["until"] - timedelta(minutes=1),
     )
+
+
+async def test_the_audit_export_reads_keyset_pages_without_counting(database: database.Database) -> None:
+    """A SIEM export of a long log: every page is a keyset read (older than the last id read), no COUNT."""
+    repo = repository.Repository(database, clock=given.Clock())
+    written = audit.EXPORT_PAGE * 3 // 2 + 60  # two thirds match: 540, two pages
+    for i in range(written):
+        await repo.add_audit(given.audit("namespace.request" if i % 3 else "namespace.approve", f"ns-{i}"))
+    trail = audit.AuditTrail(repo=repo)
+    admin = identity.Principal(subject="admin", name="Admin", roles=frozenset({identity.PLATFORM_ADMIN}), source="dev")
+    with given.selects(database) as statements:
+        exported = [r async for r in trail.export(admin, records.AuditQuery(action="namespace.request"))]
+    expected = [f"ns-{i}" for i in reversed(range(written)) if i % 3]
+    assert [r.target for r in exported] == expected
+    assert len(statements) == 2
+    assert not [s for s in statements if "count(" in s.lower()]
+    assert "audit_records.id <" in statements[1]

@@ -63,6 +63,26 @@ async def test_a_namespace_that_cannot_be_applied_skips_everything_inside_it(
     assert len(result.skipped) == len(bundle.manifests) - 1
     assert result.applied == ()
     assert result.pruned == ()
+    assert not result.cluster_unavailable  # refused, not unreachable: it uses up the attempts
+
+
+async def test_an_apply_the_cluster_could_not_answer_says_so(
+    namespace_names: Names, kubeconfig_path: str | Path, sim: SimControl
+) -> None:
+    """Every call a 500: the failures are the cluster's, so the request waits instead of failing."""
+    fake = scripted.FakeTime()
+    settings = cluster_settings(kubeconfig_path, max_retries=1)
+    kube = cluster.Cluster(client.connect(settings=settings), settings=settings, sleep=fake.sleep, clock=fake.clock)
+    bundle = render_bundle(namespace_names("kf"))
+    try:
+        await sim.faults({"verb": "*", "resource": "*", "rate": 1.0, "error": "500"})
+        result = await kube.apply(bundle=bundle)
+    finally:
+        await sim.clear()
+        await kube.aclose()
+    assert result.unreachable == (f"Namespace/{bundle.namespace}",)
+    assert len(result.skipped) == len(bundle.manifests) - 1
+    assert result.cluster_unavailable
 
 
 async def test_the_breaker_opens_when_every_request_fails_then_recovers(

@@ -289,6 +289,15 @@ class Store:
         picked = [a for a in self.audits if filters.get("action") in (None, a.action)]
         return picked, len(picked)
 
+    async def audit_before(
+        self, where: records.AuditQuery, *, before_id: int | None, limit: int
+    ) -> list[records.AuditRecord]:
+        newest_first = sorted(self.audits, key=lambda a: a.id, reverse=True)
+        picked = [
+            a for a in newest_first if where.action in (None, a.action) and (before_id is None or a.id < before_id)
+        ]
+        return picked[:limit]
+
     # -- idempotency ------------------------------------------------------------------------
 
     async def idempotency_reserve(self, owner: str, key: str, *, body_hash: str) -> records.IdempotencyRecord | None:
@@ -332,6 +341,8 @@ class Cluster:
         self.applies = 0
         self.deleted: list[str] = []
         self.down = False
+        #: Set to a message: every apply is refused for this bundle (a 4xx, not an outage).
+        self.refusal: str | None = None
 
     def _check(self) -> None:
         if self.down:
@@ -340,6 +351,8 @@ class Cluster:
     async def apply(self, *, bundle: model.Bundle, prune: bool = True) -> results.ApplyResult:
         self._check()
         self.applies += 1
+        if self.refusal is not None:
+            return results.ApplyResult(failed={f"Namespace/{bundle.namespace}": self.refusal})
         meta = next(m for m in bundle.manifests if m["kind"] == "Namespace")["metadata"]
         self.namespaces[bundle.namespace] = Namespace(bundle.namespace, dict(meta["labels"]), digest=bundle.digest)
         return results.ApplyResult(applied=tuple(f"{m['kind']}/{m['metadata']['name']}" for m in bundle.manifests))

@@ -77,7 +77,7 @@ async def test_a_namespace_of_another_owner_fails_permanently_and_is_not_touched
     assert cluster.applies == 0
 
 
-async def test_an_outage_backs_off_and_gives_up_after_max_attempts(
+async def test_a_refusal_by_the_cluster_backs_off_and_gives_up_after_max_attempts(
     service: requests.RequestService,
     reconciler: loop.Reconciler,
     store: fakes.Store,
@@ -87,13 +87,41 @@ async def test_an_outage_backs_off_and_gives_up_after_max_attempts(
 ) -> None:
     submitted = await service.submit(body(), DEVELOPER, respond=accepted)
     assert submitted.record is not None
-    cluster.down = True
+    cluster.refusal = "namespaces is forbidden (fake)"
     for _ in range(settings.engines.max_attempts):
         await reconciler.tick()
         clock.advance(seconds=settings.engines.backoff_max_seconds)
     failed = await store.get(submitted.record.id)
     assert (failed.status, failed.attempts) == (S.FAILED, settings.engines.max_attempts)
     assert failed.status_reason.startswith(f"gave up after {settings.engines.max_attempts} attempts")
+
+
+async def test_a_cluster_outage_never_fails_a_new_request_it_waits_and_then_converges(
+    service: requests.RequestService,
+    reconciler: loop.Reconciler,
+    store: fakes.Store,
+    cluster: fakes.Cluster,
+    clock: fakes.Clock,
+    settings: config.Settings,
+) -> None:
+    """Unreachable is not refused: an API server outage (or upgrade) must not fail in-flight work."""
+    submitted = await service.submit(body(), DEVELOPER, respond=accepted)
+    assert submitted.record is not None
+    cluster.down = True
+    for _ in range(settings.engines.max_attempts * 3):
+        await reconciler.tick()
+        clock.advance(seconds=settings.engines.backoff_max_seconds)
+    waiting = await store.get(submitted.record.id)
+    assert (waiting.status, waiting.attempts) == (S.PROVISIONING, settings.engines.max_attempts * 3)
+    assert waiting.status_reason == "waiting for the cluster: the cluster is down (fake)"
+    assert service.state_facts(waiting, DEVELOPER).waiting_for_cluster
+    assert waiting.next_attempt_at is not None
+    assert (waiting.next_attempt_at - clock()).total_seconds() <= settings.engines.backoff_max_seconds
+    cluster.down = False
+    await reconciler.tick()
+    ready = await store.get(submitted.record.id)
+    assert (ready.status, ready.status_reason, ready.attempts) == (S.READY, "ready", 0)
+    assert not service.state_facts(ready, DEVELOPER).waiting_for_cluster
 
 
 async def test_decommission_deletes_only_the_owned_namespace_and_ends_deleted(
@@ -245,3 +273,14 @@ async def test_a_step_whose_outcome_cannot_be_written_for_a_database_outage_ends
     [record] = await store.claim_due(worker="w1", now=store.clock(), limit=1, lease_seconds=30)
     await reconciler._leased(record)  # raised DatabaseUnavailable before
     assert (await store.get(record.id)).lease_owner == "w1"  # nothing written; the lease lapses
+
+
+def test_the_backoff_stays_at_its_cap_however_long_an_outage_lasts(
+    reconciler: loop.Reconciler, settings: config.Settings
+) -> None:
+    """A days-long outage counts thousands of attempts; 2 ** attempts must not overflow the delay."""
+    delays = [reconciler.outcomes.backoff(attempts) for attempts in (1, 10, 1100, 100_000)]
+    assert delays[0] <= settings.engines.backoff_base_seconds
+    assert all(
+        settings.engines.backoff_max_seconds / 2 <= d <= settings.engines.backoff_max_seconds for d in delays[1:]
+    )

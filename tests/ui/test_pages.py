@@ -371,6 +371,17 @@ async def test_a_namespace_retrying_shows_its_attempt_and_cause(
     assert page.text.count("Role/alpha/r: skipped") == 1  # the full text once, folded away
 
 
+async def test_a_namespace_waiting_for_an_unreachable_cluster_says_so_without_a_last_attempt(
+    ui: httpx.AsyncClient, sign_in: SignIn, api: fake_api.FakeApi
+) -> None:
+    cause = "Namespace/alpha: circuit breaker open, Kubernetes API unavailable"
+    api.namespaces["alpha"].update(status="provisioning", attempts=12, rootCause=cause, waitingForCluster=True)
+    await sign_in("team-a-developer")
+    page = await ui.get("/namespaces/alpha")
+    assert f"cannot be reached</strong>; waiting and retrying automatically (12 tries so far): {cause}" in page.text
+    assert "of 8 failed" not in page.text
+
+
 async def test_a_viewer_is_offered_no_way_to_request(ui: httpx.AsyncClient, sign_in: SignIn) -> None:
     await sign_in("viewer")
     for path in ("/", "/namespaces", "/catalog"):

@@ -167,6 +167,8 @@ class NamespaceDetail(NamespaceSummary):
     attempts: int = 0
     maxAttempts: int = 0
     rootCause: str | None = None
+    #: The cluster cannot be reached: the request waits and retries without using up its attempts.
+    waitingForCluster: bool = False
     allowedActions: list[str] = Field(default_factory=list, description="actions this caller may take now")
     deniedActions: dict[str, str] = Field(
         default_factory=dict, description="actions of this state the caller may not take, with the reason"
@@ -374,6 +376,7 @@ def detail(value: inspect.Detail, facts: request_service.StateFacts) -> dict[str
         "attempts": facts.attempts,
         "maxAttempts": facts.max_attempts,
         "rootCause": facts.root_cause,
+        "waitingForCluster": facts.waiting_for_cluster,
         "allowedActions": list(facts.actions.allowed),
         "deniedActions": dict(facts.actions.denied),
     }

@@ -16,6 +16,8 @@ _RETRYING = re.compile(r"; (retrying in [\d.]+s)$")
 _APPLY = "apply failed: "
 _SKIPPED = "skipped: "
 MAX_LENGTH = 240
+#: The status reason of a request that waits for an unreachable cluster (it never gives up on it).
+WAITING_FOR_CLUSTER = "waiting for the cluster"
 
 
 def root_cause(message: str | None) -> str | None:

@@ -239,6 +239,8 @@ class Reconciler:
             if not isinstance(exc, errors.NsaasError):
                 log.exception("unexpected reconcile error")
             with contextlib.suppress(errors.Conflict, errors.DatabaseUnavailable):
-                await self.outcomes.retry_or_fail(record, reason, permanent=False)
+                await self.outcomes.retry_or_fail(
+                    record, reason, permanent=False, unavailable=isinstance(exc, errors.ClusterUnavailable)
+                )
         finally:
             structlog.contextvars.unbind_contextvars("request_id", "namespace")

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from nsaas import config, metrics
 from nsaas.domain import audit as actions
-from nsaas.domain import changes, errors, lifecycle, records
+from nsaas.domain import changes, errors, failures, lifecycle, records
 from nsaas.reconcile import engines
 from nsaas.services import ports
 
@@ -87,26 +87,47 @@ class Outcomes:
             change = change.also(changes.Change(status_reason=message))
         await self.release(record, change)
 
+    async def failed(self, record: records.RequestRecord, progress: engines.Progress) -> None:
+        """An engine's failed step: :meth:`retry_or_fail` with what the engine knows about it."""
+        await self.retry_or_fail(
+            record,
+            progress.message,
+            permanent=progress.permanent,
+            unavailable=progress.unavailable,
+            workflow=progress.workflow,
+        )
+
     async def retry_or_fail(
-        self, record: records.RequestRecord, message: str, *, permanent: bool, workflow: str | None = None
+        self,
+        record: records.RequestRecord,
+        message: str,
+        *,
+        permanent: bool,
+        unavailable: bool = False,
+        workflow: str | None = None,
     ) -> None:
         """Back off and try again; after ``max_attempts`` (or at once if ``permanent``) give up.
 
-        Giving up means ``failed`` for provisioning and updates. A ready namespace never fails
-        because the cluster was unreachable for a while: it stays ready and keeps retrying at the
-        maximum backoff. Deletion never gives up either; it says why it is stuck.
+        Giving up means ``failed`` for provisioning and updates. Only failures the cluster gives
+        for this request use up attempts: while the cluster is ``unavailable`` (429, 5xx, dropped
+        connections, the circuit breaker open) the request waits, retried with capped backoff and
+        the reason shown, as a Kubernetes controller would; an API server upgrade or outage never
+        fails in-flight work. A ready namespace never fails because the cluster was unreachable:
+        it stays ready with the change pending. Deletion never gives up; it says why it is stuck.
         """
         attempts = record.attempts + 1
         metrics.RECONCILE_ERRORS.labels("permanent" if permanent else "transient").inc()
         if not permanent and record.status == S.UPDATING and record.applied_digest and record.ready_at:
             await self._keep_ready(record, message, attempts=attempts)
             return
-        exhausted = attempts >= self.settings.max_attempts
+        exhausted = attempts >= self.settings.max_attempts and not unavailable
         if permanent or (exhausted and record.status in (S.PROVISIONING, S.UPDATING, S.FAILED)):
             await self._give_up(record, message, attempts=attempts, permanent=permanent)
             return
         delay = self.backoff(attempts)
         change = changes.Change(attempts=attempts, last_error=message, next_attempt_at=self.later(delay))
+        if unavailable and record.status in (S.PROVISIONING, S.UPDATING, S.FAILED):
+            change = change.also(changes.Change(status_reason=f"{failures.WAITING_FOR_CLUSTER}: {message}"))
         if workflow:
             change = change.also(changes.Change(workflow_name=workflow))
         # One warning per doubling of attempts: a long outage must not flood the timeline.
@@ -118,7 +139,10 @@ class Outcomes:
 
     def backoff(self, attempts: int) -> float:
         """Exponential in the attempts, capped at ``backoff_max_seconds``, with jitter."""
-        delay: float = min(self.settings.backoff_max_seconds, self.settings.backoff_base_seconds * 2 ** (attempts - 1))
+        # The exponent stops growing long before the cap: a days-long outage counts thousands of
+        # attempts, and 2.0 ** 1024 overflows a float.
+        exponent = min(attempts - 1, 62)
+        delay: float = min(self.settings.backoff_max_seconds, self.settings.backoff_base_seconds * 2**exponent)
         return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
 
     async def _keep_ready(self, record: records.RequestRecord, message: str, *, attempts: int) -> None:

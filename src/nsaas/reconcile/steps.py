@@ -105,9 +105,7 @@ class Steps:
         progress = await engines.for_record(record, self.engines).provision(record=record, bundle=bundle)
         await self.out.report(record, progress)
         if progress.outcome == "failed":
-            await self.out.retry_or_fail(
-                record, progress.message, permanent=progress.permanent, workflow=progress.workflow
-            )
+            await self.out.failed(record, progress)
         elif progress.outcome == "waiting":
             await self.out.wait(record, progress.message, workflow=progress.workflow)
         else:
@@ -194,7 +192,7 @@ class Steps:
         )
         progress = await self.direct.provision(record=record, bundle=bundle)
         if progress.outcome == "failed":
-            await self.out.retry_or_fail(record, progress.message, permanent=False)
+            await self.out.failed(record, progress)
             return
         applied = changes.Change(attempts=0, last_error=None, applied_digest=bundle.digest)
         pending = record.observed_generation < record.generation
@@ -240,9 +238,7 @@ class Steps:
         progress = await engines.for_record(record, self.engines).decommission(record=record, bundle=bundle)
         await self.out.report(record, progress)
         if progress.outcome == "failed":
-            await self.out.retry_or_fail(
-                record, progress.message, permanent=progress.permanent, workflow=progress.workflow
-            )
+            await self.out.failed(record, progress)
         else:
             await self.out.wait(record, progress.message or "deleting", workflow=progress.workflow)
 

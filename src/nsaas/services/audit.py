@@ -35,12 +35,15 @@ class AuditTrail:
         return self._all(where)
 
     async def _all(self, where: records.AuditQuery) -> AsyncIterator[records.AuditRecord]:
-        for offset in range(0, EXPORT_MAX_ROWS, EXPORT_PAGE):
-            items, _ = await self.repo.list_audit(**asdict(where), offset=offset, limit=EXPORT_PAGE)
+        """Keyset pages (older than the last id read): each page costs the same however deep it is."""
+        before_id: int | None = None
+        for _ in range(0, EXPORT_MAX_ROWS, EXPORT_PAGE):
+            items = await self.repo.audit_before(where, before_id=before_id, limit=EXPORT_PAGE)
             for item in items:
                 yield item
             if len(items) < EXPORT_PAGE:
                 return
+            before_id = items[-1].id
 
 
 EXPORT_PAGE = 500

@@ -97,6 +97,11 @@ class Operations:
         return self._estimate[1]
 
     async def refresh_gauges(self) -> None:
+        """What both background loops refresh, now (tests; an operator's forced refresh)."""
+        await self.refresh_database_gauges()
+        await self.refresh_cluster_gauges()
+
+    async def refresh_database_gauges(self) -> None:
         """Namespace and backlog gauges from the database (read first, so a failure keeps the old values)."""
         breakdown = await self.repo.breakdown()
         backlog = await self.repo.due_count(datetime.now(UTC))
@@ -104,8 +109,11 @@ class Operations:
         for row in breakdown:
             metrics.NAMESPACES.labels(row.status, row.team, row.tier, row.environment).set(row.count)
         metrics.RECONCILE_BACKLOG.set(backlog)
+        self._gauges_at = self._monotonic()
+
+    async def refresh_cluster_gauges(self) -> None:
+        """``nsaas_cluster_reachable`` now, and quota usage when it is due and the cluster answers."""
         now = self._monotonic()
-        self._gauges_at = now
         due = self._quotas_at is None or now - self._quotas_at >= QUOTA_REFRESH_SECONDS
         if (await self.cluster_check()).ok and due:
             self._quotas_at = now
@@ -120,14 +128,24 @@ class Operations:
         return float("inf") if self._gauges_at is None else self._monotonic() - self._gauges_at
 
     async def gauge_loop(self) -> None:
-        """Refresh the gauges every few seconds, for ever; a scrape only reads them (never the database)."""
+        """Refresh the database gauges every few seconds, for ever; a scrape only reads them."""
         while True:
             try:
-                await self.refresh_gauges()
+                await self.refresh_database_gauges()
                 metrics.DATABASE_UP.set(1)
             except Exception as exc:  # the loop must outlive any outage; the age gauge shows staleness
                 metrics.DATABASE_UP.set(0)
                 log.warning("gauge refresh failed", error=type(exc).__name__)
+            await asyncio.sleep(GAUGE_REFRESH_SECONDS)
+
+    async def cluster_gauge_loop(self) -> None:
+        """The cluster's gauges in a loop of their own: a hung or failing cluster never holds up
+        (or marks down) the database gauges."""
+        while True:
+            try:
+                await self.refresh_cluster_gauges()
+            except Exception as exc:
+                log.warning("cluster gauge refresh failed", error=type(exc).__name__)
             await asyncio.sleep(GAUGE_REFRESH_SECONDS)
 
     async def _refresh_quota_gauges(self) -> None:

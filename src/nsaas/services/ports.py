@@ -156,6 +156,10 @@ class AuditLog(Protocol):
         team: str | None = None,
     ) -> tuple[list[records.AuditRecord], int]: ...
 
+    async def audit_before(
+        self, where: records.AuditQuery, *, before_id: int | None, limit: int
+    ) -> list[records.AuditRecord]: ...
+
     async def audit_facets(self) -> dict[str, list[str]]: ...
 
 
@@ -284,6 +288,9 @@ class ApplyResult(Protocol):
 
     @property
     def ok(self) -> bool: ...
+
+    @property
+    def cluster_unavailable(self) -> bool: ...
 
 
 class NamespaceInfo(Protocol):

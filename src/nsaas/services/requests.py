@@ -114,6 +114,8 @@ class StateFacts:
     max_attempts: int
     root_cause: str | None
     actions: actions.Allowed
+    #: The cluster is unreachable: the request waits and retries however long that lasts.
+    waiting_for_cluster: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +247,8 @@ class RequestService:
             max_attempts=self.settings.engines.max_attempts,
             root_cause=failures.root_cause(record.last_error),
             actions=found,
+            waiting_for_cluster=record.status in (S.PROVISIONING, S.UPDATING)
+            and record.status_reason.startswith(failures.WAITING_FOR_CLUSTER),
         )
 
     async def bundle(self, name: str, caller: Caller) -> model.Bundle:

@@ -100,7 +100,7 @@ class SimulatorFaults:
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def fail(self, *, verb: str, resource: str) -> None:
-        rule = {"verb": verb, "resource": resource, "error": "500", "rate": 1}
+        rule = {"verb": verb, "resource": resource, "error": "403", "rate": 1}  # a refusal: uses up attempts
         answer = httpx.post(f"{self.server}/_sim/faults", json={"rules": [rule]}, headers=self.headers, verify=False)
         answer.raise_for_status()
 

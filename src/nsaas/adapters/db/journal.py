@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from nsaas.adapters.db import database, rows, tables
@@ -87,34 +87,45 @@ async def insert_audit(conn: AsyncConnection, *, entry: records.NewAudit, now: d
     return rows.audit(result.mappings().one())
 
 
-async def list_audit(
-    conn: AsyncConnection,
-    *,
-    actor: str | None,
-    action: str | None,
-    target: str | None,
-    outcome: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    offset: int,
-    limit: int,
-    team: str | None = None,
-) -> tuple[list[records.AuditRecord], int]:
+def _audit_where(where: records.AuditQuery) -> list[ColumnElement[bool]]:
     conditions = [
         column == value
-        for column, value in ((A.c.actor, actor), (A.c.action, action), (A.c.target, target), (A.c.outcome, outcome))
+        for column, value in (
+            (A.c.actor, where.actor),
+            (A.c.action, where.action),
+            (A.c.target, where.target),
+            (A.c.outcome, where.outcome),
+        )
         if value is not None
     ]
-    if team is not None:
+    if where.team is not None:
         # Audit records name their namespace; its team is the request's.
-        conditions.append(A.c.target.in_(select(R.c.name).where(R.c.team == team)))
-    if since is not None:
-        conditions.append(A.c.at >= since)
-    if until is not None:
-        conditions.append(A.c.at < until)
+        conditions.append(A.c.target.in_(select(R.c.name).where(R.c.team == where.team)))
+    if where.since is not None:
+        conditions.append(A.c.at >= where.since)
+    if where.until is not None:
+        conditions.append(A.c.at < where.until)
+    return conditions
+
+
+async def list_audit(
+    conn: AsyncConnection, where: records.AuditQuery, *, offset: int, limit: int
+) -> tuple[list[records.AuditRecord], int]:
+    conditions = _audit_where(where)
     total = await conn.execute(select(func.count()).select_from(A).where(*conditions))
     page = await conn.execute(select(A).where(*conditions).order_by(A.c.id.desc()).offset(offset).limit(limit))
     return [rows.audit(row) for row in page.mappings()], int(total.scalar_one())
+
+
+async def audit_before(
+    conn: AsyncConnection, where: records.AuditQuery, *, before_id: int | None, limit: int
+) -> list[records.AuditRecord]:
+    """The next ``limit`` matching records older than ``before_id``, newest first: a keyset page, no count."""
+    conditions = _audit_where(where)
+    if before_id is not None:
+        conditions.append(A.c.id < before_id)
+    page = await conn.execute(select(A).where(*conditions).order_by(A.c.id.desc()).limit(limit))
+    return [rows.audit(row) for row in page.mappings()]
 
 
 async def audit_facets(conn: AsyncConnection) -> dict[str, list[str]]:

@@ -340,16 +340,17 @@ class Repository:
         async with self.database.read() as conn:
             return await journal.list_audit(
                 conn,
-                actor=actor,
-                action=action,
-                target=target,
-                outcome=outcome,
-                since=since,
-                until=until,
+                records.AuditQuery(actor, action, target, outcome, since, until, team),
                 offset=offset,
                 limit=limit,
-                team=team,
             )
+
+    async def audit_before(
+        self, where: records.AuditQuery, *, before_id: int | None, limit: int
+    ) -> list[records.AuditRecord]:
+        """The next ``limit`` matching records older than ``before_id`` (newest first), without a total."""
+        async with self.database.read() as conn:
+            return await journal.audit_before(conn, where, before_id=before_id, limit=limit)
 
     async def audit_facets(self) -> dict[str, list[str]]:
         """Actions, actors and teams that occur: the choices of the audit log's filters."""

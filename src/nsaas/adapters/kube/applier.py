@@ -47,6 +47,13 @@ class _Outcome:
     pruned: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    #: Keys in ``failed`` whose cause was the cluster being unreachable (429, 5xx, drops, breaker).
+    unreachable: set[str] = field(default_factory=set)
+
+    def fail(self, key: str, exc: errors.ClusterError, *, prefix: str = "") -> None:
+        self.failed[key] = prefix + exc.message
+        if isinstance(exc, errors.ClusterUnavailable):
+            self.unreachable.add(key)
 
     def freeze(self) -> results.ApplyResult:
         # Objects of one kind finish in any order; sort so results (and logs) are reproducible.
@@ -55,6 +62,7 @@ class _Outcome:
             pruned=tuple(sorted(self.pruned)),
             failed=dict(self.failed),
             skipped=tuple(self.skipped),
+            unreachable=tuple(sorted(self.unreachable)),
         )
 
 
@@ -97,7 +105,7 @@ async def _apply_one(*, kube: api.KubeApi, manifest: model.Manifest, bundle: mod
     try:
         await kube.apply(manifest=manifest)
     except errors.ClusterError as exc:
-        outcome.failed[key] = exc.message
+        outcome.fail(key, exc)
     else:
         outcome.applied.append(key)
 
@@ -136,7 +144,7 @@ async def _list_scope(
     except errors.ClusterNotFound:
         return []  # kind not served by this cluster (CRD absent) or namespace gone: nothing to prune
     except errors.ClusterError as exc:
-        outcome.failed[f"{kind.kind}/{namespace}/*"] = f"prune: {exc.message}"
+        outcome.fail(f"{kind.kind}/{namespace}/*", exc, prefix="prune: ")
         return []
     # List items from kube-apiserver omit apiVersion/kind: take them from the kind listed.
     return [{**item, "apiVersion": kind.api_version, "kind": kind.kind} for item in live]
@@ -157,4 +165,4 @@ async def _delete_stray(*, kube: api.KubeApi, obj: model.Manifest, outcome: _Out
         ):
             outcome.pruned.append(key)
     except errors.ClusterError as exc:
-        outcome.failed[key] = f"prune: {exc.message}"
+        outcome.fail(key, exc, prefix="prune: ")

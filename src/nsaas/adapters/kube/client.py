@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any, TypeAlias
 
 import httpx2
+import yaml
 from lightkube import AsyncClient, ConfigError, KubeConfig, SingleConfig
 from lightkube.config import client_adapter
 from lightkube.config import models as config_models
@@ -138,14 +139,21 @@ def _client(
     )
 
 
-def connect(*, settings: config.Settings) -> AsyncClient:
-    """A client from the configured kubeconfig, else in-cluster config, else ``KUBECONFIG``/default."""
+def load(settings: config.Settings) -> SingleConfig:
+    """The configured kubeconfig's context, else in-cluster config, else ``KUBECONFIG``/default."""
     try:
         kubeconfig = KubeConfig.from_file(settings.kubeconfig) if settings.kubeconfig else KubeConfig.from_env()
         single = kubeconfig.get(context_name=settings.cluster.context)
-    except (ConfigError, OSError, KeyError, ValueError) as exc:
+    except (ConfigError, OSError, KeyError, ValueError, yaml.YAMLError) as exc:
         raise errors.ConfigurationError(f"cannot load Kubernetes client configuration: {exc}") from exc
-    return _client(single, settings)
+    if single is None:  # only returned when a default is passed, which it is not here
+        raise errors.ConfigurationError("cannot load Kubernetes client configuration: no context")
+    return single
+
+
+def connect(*, settings: config.Settings) -> AsyncClient:
+    """A client for :func:`load`'s configuration."""
+    return _client(load(settings), settings)
 
 
 def connect_to(

@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import yaml
-
 from nsaas import config
+from nsaas.adapters.kube import client
+from nsaas.domain import errors
 from nsaas.services import access
 
 
 def platform_endpoint(settings: config.Settings) -> access.Endpoint | None:
-    """The current context's server, CA data and token of ``NSAAS_KUBECONFIG``; None without one."""
+    """The server, CA data and token of ``NSAAS_KUBECONFIG``'s context (the one the platform itself
+    connects with, read by the same loader); None without a kubeconfig or when it cannot be read."""
     if not settings.kubeconfig:
         return None
     try:
-        doc = yaml.safe_load(Path(settings.kubeconfig).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return None
-    wanted = settings.cluster.context or doc.get("current-context")
-    context = _named(doc.get("contexts"), wanted)
-    if context is None:
-        return None
-    cluster = _named(doc.get("clusters"), context.get("cluster")) or {}
-    user = _named(doc.get("users"), context.get("user")) or {}
-    server = cluster.get("server")
-    if not server:
+        single = client.load(settings)
+    except errors.ConfigurationError:
         return None
     return access.Endpoint(
-        server=str(server),
-        certificate_authority_data=str(cluster.get("certificate-authority-data") or ""),
-        token=str(user["token"]) if user.get("token") else None,
+        server=single.cluster.server,
+        certificate_authority_data=single.cluster.certificate_auth_data or "",
+        token=single.user.token if single.user is not None else None,
     )
-
-
-def _named(entries: object, name: object) -> dict[str, object] | None:
-    for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and entry.get("name") == name:
-            body = next((v for k, v in entry.items() if k != "name" and isinstance(v, dict)), None)
-            return body
-    return None

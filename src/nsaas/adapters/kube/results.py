@@ -38,10 +38,18 @@ class ApplyResult:
     failed: Mapping[str, str] = field(default_factory=dict)
     #: Namespaced objects not attempted because their Namespace could not be applied.
     skipped: tuple[str, ...] = ()
+    #: Keys of ``failed`` that failed because the cluster was unreachable (429, 5xx, drops, breaker).
+    unreachable: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.failed and not self.skipped
+
+    @property
+    def cluster_unavailable(self) -> bool:
+        """Every failure was the cluster being unreachable (or an object skipped for that): nothing
+        about this bundle was refused, so another attempt later is all it needs."""
+        return bool(self.failed) and set(self.failed) <= {*self.unreachable, *self.skipped}
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,8 @@ class Progress:
     steps: tuple[Step, ...] = ()
     #: A failure that another attempt cannot fix (e.g. the namespace belongs to someone else).
     permanent: bool = False
+    #: A failure only because the cluster was unreachable: retried without using up the attempts.
+    unavailable: bool = False
     workflow: str | None = None
     #: The platform itself just server-side applied every object successfully (with force), so
     #: each holds the platform's values: only the namespace phase is left to verify.
@@ -51,8 +53,15 @@ class Progress:
         return cls("waiting", message, steps, workflow=workflow)
 
     @classmethod
-    def failed(cls, message: str, *steps: Step, permanent: bool = False, workflow: str | None = None) -> Progress:
-        return cls("failed", message, steps, permanent=permanent, workflow=workflow)
+    def failed(
+        cls,
+        message: str,
+        *steps: Step,
+        permanent: bool = False,
+        unavailable: bool = False,
+        workflow: str | None = None,
+    ) -> Progress:
+        return cls("failed", message, steps, permanent=permanent, unavailable=unavailable, workflow=workflow)
 
 
 class Engine(Protocol):

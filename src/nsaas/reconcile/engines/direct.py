@@ -30,7 +30,7 @@ class DirectEngine:
         )
         if not result.ok:
             problems = "; ".join(f"{k}: {v}" for k, v in sorted(result.failed.items())) or "objects were skipped"
-            return Progress.failed(f"apply failed: {problems}", step)
+            return Progress.failed(f"apply failed: {problems}", step, unavailable=result.cluster_unavailable)
         return Progress.done(step.message, step, applied=True)
 
     async def decommission(self, *, record: records.RequestRecord, bundle: model.Bundle) -> Progress:
