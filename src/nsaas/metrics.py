@@ -123,3 +123,14 @@ RECONCILER_LAST_PASS = Gauge(
     "Unix time of this worker's last claiming pass (it stops moving when the worker is stuck)",
     registry=REGISTRY,
 )
+ROLLOUT_TARGETS = Counter(
+    "nsaas_rollout_targets_total",
+    "Namespaces a template rollout moved, by result (applied, failed, skipped, rolled-back)",
+    ["result"],
+    registry=REGISTRY,
+)
+ROLLOUTS_HALTED = Gauge(
+    "nsaas_rollouts_halted",
+    "Template rollouts halted because a wave's failure rate exceeded its threshold (as the worker last saw)",
+    registry=REGISTRY,
+)

@@ -20,13 +20,29 @@ from nsaas.adapters.auth import authenticator as auth
 from nsaas.adapters.db import database as db
 from nsaas.adapters.db import outbox as outbox_db
 from nsaas.adapters.db import repository
+from nsaas.adapters.db import rollouts as rollouts_db
 from nsaas.adapters.db import teams as teams_db
+from nsaas.adapters.db import templates as templates_db
 from nsaas.adapters.events import memory, postgres
 from nsaas.adapters.kube import cluster as kube
 from nsaas.adapters.kube import kubeconfig
 from nsaas.reconcile import loop as reconciler
+from nsaas.reconcile import rollouts as rollout_worker
 from nsaas.reconcile import selftest
-from nsaas.services import access, analytics, audit, denials, gitops, inspect, notifier, operations, teams, timeline
+from nsaas.services import (
+    access,
+    analytics,
+    audit,
+    denials,
+    gitops,
+    inspect,
+    notifier,
+    operations,
+    rollouts,
+    teams,
+    templates,
+    timeline,
+)
 from nsaas.services import requests as request_service
 
 log = structlog.get_logger("nsaas.runtime")
@@ -56,6 +72,9 @@ class Runtime:
     access: access.AccessService
     gitops: gitops.GitOpsSync
     teams: teams.TeamService
+    templates: templates.TemplateService
+    rollouts: rollouts.RolloutService
+    rollout_runner: rollout_worker.RolloutRunner
     version: str = nsaas.VERSION
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -64,6 +83,7 @@ class Runtime:
         self.start_gauges()
         if worker:
             self._tasks.append(asyncio.create_task(self.reconciler.run(), name="nsaas-reconciler"))
+            self._tasks.append(asyncio.create_task(self.rollout_runner.run(), name="nsaas-rollouts"))
             if self.settings.notifications.enabled:
                 self._tasks.append(asyncio.create_task(self.notifier.run(), name="nsaas-notifier"))
             if self.settings.gitops.enabled:
@@ -113,10 +133,16 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
     bus = postgres.for_url(url)
     team_store = teams_db.TeamStore(database)
     team_service = teams.TeamService(settings=settings, store=team_store)
+    template_store = templates_db.TemplateStore(database)
+    resolver = templates.Resolver(template_store)
     requests = request_service.RequestService(
-        settings=settings, repo=repo, cluster=cluster, bus=bus, team_store=team_store
+        settings=settings, repo=repo, cluster=cluster, bus=bus, team_store=team_store, templates=resolver
     )
-    worker = reconciler.Reconciler(settings=settings, repo=repo, cluster=cluster, bus=bus, team_store=team_store)
+    worker = reconciler.Reconciler(
+        settings=settings, repo=repo, cluster=cluster, bus=bus, team_store=team_store, templates=resolver
+    )
+    template_service = templates.TemplateService(settings=settings, store=template_store, repo=repo, requests=requests)
+    rollout_store = rollouts_db.RolloutStore(database)
     outbox = outbox_db.Outbox(database)
     webhooks = webhook.WebhookSender(timeout_seconds=settings.notifications.timeout_seconds)
     metrics.BUILD_INFO.labels(nsaas.VERSION, component).set(1)
@@ -129,7 +155,9 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
         bus=bus,
         authenticator=auth.Authenticator.from_settings(settings, group_roles=team_service.roles_for_groups),
         requests=requests,
-        inspector=inspect.Inspector(settings=settings, repo=repo, cluster=cluster, team_store=team_store),
+        inspector=inspect.Inspector(
+            settings=settings, repo=repo, cluster=cluster, team_store=team_store, templates=resolver
+        ),
         reconciler=worker,
         analytics=analytics.Analytics(settings=settings, repo=repo),
         selftest=selftest.SelfTest(settings=settings, cluster=cluster),
@@ -145,4 +173,15 @@ async def build(settings: config.Settings, *, component: str, database: db.Datab
         ),
         gitops=gitops.GitOpsSync(settings=settings, requests=requests, repo=repo, resources=cluster, bus=bus),
         teams=team_service,
+        templates=template_service,
+        rollouts=rollouts.RolloutService(store=rollout_store, templates=template_service),
+        rollout_runner=rollout_worker.RolloutRunner(
+            settings=settings,
+            store=rollout_store,
+            repo=repo,
+            cluster=cluster,
+            steps=worker.steps,
+            worker=worker.worker,
+            clock=worker.clock,
+        ),
     )

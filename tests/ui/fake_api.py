@@ -18,9 +18,11 @@ import httpx
 import jwt
 
 from nsaas import config
+from nsaas.api.routes import rollouts as rollout_routes
 from nsaas.api.routes import teams as team_routes
-from nsaas.domain import actions, catalog, errors, identity, lifecycle, teams
+from nsaas.domain import actions, catalog, errors, identity, lifecycle, rollouts, teams
 from nsaas.services import bodies
+from nsaas.services.rollouts import Progress
 from nsaas.services.teams import TeamView
 
 PREFIX = "/api/platform"
@@ -143,6 +145,7 @@ class FakeApi:
             (r"/audit", "GET", self.audit),
             (r"/audit/facets", "GET", self.audit_facets),
             (r"/teams", "GET", self.teams),
+            (r"/rollouts", "GET", self.rollouts),
         ]
 
     @staticmethod
@@ -406,6 +409,35 @@ class FakeApi:
             team_routes.TeamOut.model_validate(team_routes.team_out(v)).model_dump(mode="json") for v in found.values()
         ]
         return ok([team for team in wire if visible is None or team["name"] in visible])
+
+    def rollouts(self, request: httpx.Request, roles: frozenset[str]) -> httpx.Response:
+        """The real API's wire format: one rollout halted at its second wave."""
+        if self._teams(roles) is not None:
+            return fail(403, "forbidden", "only platform roles may read rollouts")
+        at = dt.datetime.fromisoformat(NOW)
+        halted = rollouts.Rollout(
+            id="0b6f9d2e-0000-4000-8000-000000000001",
+            template="standard",
+            version=2,
+            waves=(rollouts.Wave(("development",), 100), rollouts.Wave(("staging",), 100)),
+            state="halted",
+            current_wave=1,
+            pause_seconds=300,
+            max_failure_rate=0.2,
+            next_at=None,
+            created_at=at,
+            created_by="dev:platform-admin",
+            updated_at=at,
+            reason="halted at wave 2: 33% of its namespaces failed (threshold 20%)",
+        )
+        failed = rollouts.Target(halted.id, "r1", "shop-stg", 1, 1, "failed", "v1/Namespace/shop-stg: denied")
+        progress = Progress(
+            rollout=halted,
+            counts={(0, "applied"): 4, (1, "applied"): 2, (1, "failed"): 1, (None, "skipped"): 1},
+            problems=[failed],
+        )
+        out = rollout_routes.RolloutOut.model_validate(rollout_routes.rollout_out(progress))
+        return ok([out.model_dump(mode="json")])
 
     def audit_facets(self, request: httpx.Request, roles: frozenset[str]) -> httpx.Response:
         if not roles & {"platform:admin", "security:admin"}:

@@ -412,3 +412,26 @@ async def test_a_viewer_sees_every_team_and_an_unregistered_one_is_marked(
     page = await ui.get("/teams")
     assert "<strong>team-a</strong>" in page.text
     assert '<strong>team-b</strong> <span class="badge">not registered</span>' in page.text
+
+
+async def test_platform_roles_follow_a_rollout_wave_by_wave_and_see_why_a_namespace_failed(
+    ui: httpx.AsyncClient, sign_in: SignIn
+) -> None:
+    await sign_in("viewer")
+    page = await ui.get("/rollouts")
+    assert page.status_code == 200
+    assert 'href="/rollouts"' in page.text
+    assert "standard version 2" in page.text
+    assert "halted at wave 2: 33% of its namespaces failed (threshold 20%)" in page.text
+    assert '<tr aria-current="step">' in page.text  # wave 2, where it stopped
+    assert '<a href="/namespaces/shop-stg">shop-stg</a> (wave 2): v1/Namespace/shop-stg: denied' in page.text
+    assert "1 pinned namespace(s) skipped" in page.text
+    assert 'hx-get="/rollouts"' not in page.text  # nothing under way: the page does not poll
+
+
+async def test_team_members_have_no_rollouts_page(ui: httpx.AsyncClient, sign_in: SignIn) -> None:
+    await sign_in("team-a-developer")
+    dashboard = await ui.get("/")
+    assert 'href="/rollouts"' not in dashboard.text
+    page = await ui.get("/rollouts")
+    assert page.status_code == 403

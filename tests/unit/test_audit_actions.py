@@ -29,6 +29,12 @@ EVERY_ACTION = {
     "access.denied",
     "team.create",
     "team.update",
+    "template.create",
+    "template.publish",
+    "namespace.template-pin",
+    "rollout.create",
+    "rollout.rollback",
+    "namespace.template-move",
 }
 
 

@@ -24,7 +24,9 @@ from nsaas.api.routes import (
     health,
     namespaces,
     notifications,
+    rollouts,
     teams,
+    templates,
 )
 
 STATIC = Path(__file__).parent / "static"
@@ -64,7 +66,20 @@ def create_app(settings: config.Settings, *, rt: runtime.Runtime | None = None) 
         per_user=settings.server.sse_streams_per_user, total=settings.server.sse_streams_total
     )
     errors.install(app)
-    for module in (namespaces, handover, catalog, analytics, audit, events, notifications, teams, health, admin):
+    for module in (
+        namespaces,
+        handover,
+        catalog,
+        analytics,
+        audit,
+        events,
+        notifications,
+        teams,
+        templates,
+        rollouts,
+        health,
+        admin,
+    ):
         app.include_router(module.router)
     app.mount("/api/static", StaticFiles(directory=STATIC), name="static")
 

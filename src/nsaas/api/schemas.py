@@ -14,7 +14,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, Field
 
 from nsaas.bundle import model, render
-from nsaas.domain import cost, lifecycle, records, requests
+from nsaas.domain import cost, lifecycle, records, requests, templates
 from nsaas.services import access, analytics, bodies, inspect
 from nsaas.services import requests as request_service
 
@@ -65,6 +65,13 @@ class ReasonIn(BaseModel):
     reason: str = Field(default="", max_length=1000)
 
 
+class TemplateRef(BaseModel):
+    """The bundle template version a namespace runs (``GET /api/platform/templates/{name}``)."""
+
+    name: str
+    version: int
+
+
 class Accepted(BaseModel):
     requestId: str
     namespaceName: str
@@ -72,6 +79,8 @@ class Accepted(BaseModel):
     statusUrl: str
     estimatedSeconds: int
     needsApproval: bool
+    #: null only in an answer stored for an Idempotency-Key before templates existed.
+    template: TemplateRef | None = None
 
 
 class NamespaceSummary(BaseModel):
@@ -101,6 +110,9 @@ class NamespaceSummary(BaseModel):
     costCenter: str
     source: Literal["api", "gitops"]
     sourceRef: str | None
+    template: TemplateRef
+    #: Pinned namespaces stay on their template version: rollouts skip them.
+    templatePinned: bool
 
 
 class Page(BaseModel):
@@ -259,7 +271,13 @@ def summary(record: records.RequestRecord) -> dict[str, Any]:
         "costCenter": spec.cost_center,
         "source": record.source,
         "sourceRef": record.source_ref,
+        "template": template_ref(record.template),
+        "templatePinned": record.template_pinned,
     }
+
+
+def template_ref(ref: templates.Ref) -> dict[str, Any]:
+    return {"name": ref.name, "version": ref.version}
 
 
 def event(record: records.EventRecord) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from nsaas import config
 from nsaas.bundle import model, ownership
-from nsaas.domain import requests, teams
+from nsaas.domain import requests, teams, templates
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 #: The immutable label the API server sets on every namespace; safe to select on.
@@ -39,6 +39,14 @@ class RenderContext:
     requested_by: str
     #: The team's cluster-enforced allow-lists (the team registry); rendered as namespace annotations.
     team_rules: teams.NamespaceRules = teams.UNRESTRICTED
+    #: The bundle template version's parameters; None renders the built-in version 1 (the settings).
+    parameters: templates.BundleParameters | None = None
+
+    @property
+    def template(self) -> templates.BundleParameters:
+        if self.parameters is not None:
+            return self.parameters
+        return templates.builtin(self.settings.bundle.pod_security)
 
     @property
     def namespace(self) -> str:

@@ -8,7 +8,9 @@ namespaced roles, which cannot update a Namespace), and the reconciler re-applie
 Per-team allow-lists (StorageClasses, IngressClasses, image registries) from the team registry are
 ``<prefix>/allowed-*`` annotations, enforced by the API server (``deploy/guardrails``).
 
-The enforce level comes from ``settings.bundle.pod_security`` per environment; audit and warn are
+The bundle template version (:mod:`nsaas.domain.templates`) may add labels and annotations; the
+platform's own are written over them. The enforce level comes from the template version per
+environment (version 1: ``settings.bundle.pod_security``); audit and warn are
 always ``restricted`` so a team on ``baseline`` sees what would break before it is promoted.
 The ``bundle-digest`` annotation is added by :mod:`nsaas.bundle.render` after hashing the rest.
 """
@@ -30,8 +32,9 @@ def namespace(ctx: context.RenderContext) -> model.Manifest:
 
 def _labels(ctx: context.RenderContext) -> dict[str, str]:
     spec = ctx.spec
-    enforce = ctx.bundle.pod_security.get(spec.environment, DEFAULT_POD_SECURITY)
+    enforce = ctx.template.pod_security.get(spec.environment, DEFAULT_POD_SECURITY)
     labels = {
+        **ctx.template.namespace_labels,
         **ctx.ownership.managed_selector,
         ctx.key("team"): spec.team,
         ctx.key("environment"): spec.environment,
@@ -58,6 +61,7 @@ def _istio_label(ctx: context.RenderContext) -> dict[str, str]:
 def _annotations(ctx: context.RenderContext) -> dict[str, str]:
     spec = ctx.spec
     annotations = {
+        **ctx.template.namespace_annotations,
         ctx.key("created-by"): ctx.settings.labels.managed_by,
         ctx.key("requested-by"): ctx.requested_by,
         ctx.key("cost-center"): spec.cost_center,

@@ -64,8 +64,9 @@ def _egress(ctx: context.RenderContext) -> list[model.Manifest]:
     found = [
         _policy(ctx, "nsaas-default-deny-egress", ["Egress"]),
         _policy(ctx, "nsaas-allow-dns-egress", ["Egress"], egress=[_dns_rule()]),
-        _policy(ctx, "nsaas-allow-internet-egress", ["Egress"], egress=[_internet_rule()]),
     ]
+    if ctx.template.internet_egress:
+        found.append(_policy(ctx, "nsaas-allow-internet-egress", ["Egress"], egress=[_internet_rule()]))
     if ctx.spec.has("istio-injection"):
         peer = {"namespaceSelector": context.namespace_selector(ISTIO_NAMESPACE)}
         found.append(_policy(ctx, "nsaas-allow-istio-control-plane-egress", ["Egress"], egress=[{"to": [peer]}]))

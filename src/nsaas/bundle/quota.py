@@ -6,7 +6,7 @@ the quota grants the tier's GPUs. Without it the quota pins ``requests.nvidia.co
 rather than leaving the line out: a resource a quota does not name is *unlimited*, and GPU node
 taints do not stop a tenant who adds a toleration, so omission would make the feature decorative.
 
-The LimitRange gives containers without resources the platform defaults (so the quota, which
+The LimitRange gives containers without resources the bundle template version's defaults (so the quota, which
 requires requests and limits, does not reject them) and caps one container at the whole
 namespace's limits, so a single typo cannot ask for more than the quota could ever admit.
 """
@@ -31,8 +31,8 @@ def limit_range(ctx: context.RenderContext) -> model.Manifest:
     hard = tiers.get(ctx.spec.tier).quota_hard(gpu=False)
     container = {
         "type": "Container",
-        "default": dict(tiers.CONTAINER_DEFAULT_LIMIT),
-        "defaultRequest": dict(tiers.CONTAINER_DEFAULT_REQUEST),
+        "default": dict(ctx.template.container_default_limit),
+        "defaultRequest": dict(ctx.template.container_default_request),
         "max": {"cpu": hard["limits.cpu"], "memory": hard["limits.memory"]},
     }
     return ctx.manifest("LimitRange", LIMIT_RANGE_NAME, spec={"limits": [container]})

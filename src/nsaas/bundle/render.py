@@ -1,7 +1,8 @@
 """Render a namespace request into its :class:`~nsaas.bundle.model.Bundle`. Pure: no I/O.
 
 Same inputs, same bundle: the manifests are built from the spec, the settings, the request id,
-the requester and the team's registry rules only, ordered by :data:`model.KINDS` (then namespace and name), and hashed.
+the requester, the team's registry rules and the bundle template version's parameters only,
+ordered by :data:`model.KINDS` (then namespace and name), and hashed.
 The digest is SHA-256 over canonical JSON (sorted keys, no whitespace) of every manifest with
 the ``<prefix>/bundle-digest`` annotation removed; the annotation is then set to that digest on
 the Namespace, so anyone holding the manifests (the reconciler, comparing what is applied with
@@ -18,7 +19,7 @@ from typing import Any
 import yaml
 
 from nsaas.bundle import backup, context, guard, istio, model, monitoring, namespace, network, quota, rbac, secrets
-from nsaas.domain import requests, teams
+from nsaas.domain import requests, teams, templates
 
 DIGEST_ANNOTATION = "bundle-digest"
 
@@ -30,12 +31,19 @@ def render_bundle(
     request_id: str,
     requested_by: str,
     team_rules: teams.NamespaceRules = teams.UNRESTRICTED,
+    template: templates.BundleParameters | None = None,
 ) -> model.Bundle:
     """``settings`` needs only ``bundle`` and ``labels`` (see :class:`context.RenderSettings`);
     ``team_rules`` are what the team's registry entry puts into each of its namespaces (allow-list
-    annotations, RoleBindings of its groups; none by default)."""
+    annotations, RoleBindings of its groups; none by default); ``template`` is the parameters of the
+    bundle template version the namespace runs (None: the built-in version 1, from the settings)."""
     ctx = context.RenderContext(
-        spec=spec, settings=settings, request_id=request_id, requested_by=requested_by, team_rules=team_rules
+        spec=spec,
+        settings=settings,
+        request_id=request_id,
+        requested_by=requested_by,
+        team_rules=team_rules,
+        parameters=template,
     )
     manifests = _ordered(_all(ctx))
     guard.check(manifests, ctx=ctx)
@@ -83,11 +91,11 @@ def _ordered(manifests: Iterable[model.Manifest]) -> list[model.Manifest]:
 
 def digest_of(manifests: Sequence[model.Manifest]) -> str:
     """SHA-256 (hex) of the canonical JSON of ``manifests``, ignoring the digest annotation."""
-    canonical = json.dumps([_without_digest(m) for m in manifests], sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps([without_digest(m) for m in manifests], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _without_digest(manifest: model.Manifest) -> model.Manifest:
+def without_digest(manifest: model.Manifest) -> model.Manifest:
     annotations: dict[str, str] = manifest["metadata"].get("annotations", {})
     suffix = f"/{DIGEST_ANNOTATION}"
     if manifest["kind"] != "Namespace" or not any(k.endswith(suffix) for k in annotations):

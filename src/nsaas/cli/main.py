@@ -1,6 +1,6 @@
 """The ``nsaas`` command. Each sub-command lives in its own module and registers itself here.
 
-The developer commands (``login``, ``logout``, ``whoami``, ``ns``, ``team``) are plain HTTP clients of the
+The developer commands (``login``, ``logout``, ``whoami``, ``ns``, ``team``, ``template``) are plain HTTP clients of the
 Platform API; when one of them is run, the server commands (which import the database, the
 web servers and the simulator) are not registered at all, so the CLI starts in a fraction of
 the time. ``nsaas --help`` and shell completion still see every command.
@@ -21,15 +21,16 @@ app = typer.Typer(
 )
 
 #: Sub-commands that only talk to the API over HTTP.
-CLIENT_COMMANDS = frozenset({"login", "logout", "whoami", "ns", "team"})
+CLIENT_COMMANDS = frozenset({"login", "logout", "whoami", "ns", "team", "template"})
 
 
 def _register(argv: list[str]) -> None:
-    from nsaas.cli.client import account, ns, team
+    from nsaas.cli.client import account, ns, team, template
 
     account.register(app)
     ns.register(app)
     team.register(app)
+    template.register(app)
     if len(argv) > 1 and argv[1] in CLIENT_COMMANDS:
         return
 

@@ -51,7 +51,7 @@ def worker(
         str, typer.Option(help="Address /metrics binds (0.0.0.0 for a pod's scrape, 127.0.0.1 to keep it local)")
     ] = "0.0.0.0",
 ) -> None:
-    """The reconciler alone; run any number of replicas (work is claimed through the database)."""
+    """The reconciler and the template rollouts; run any number of replicas (work is claimed through the database)."""
     settings = _settings(needs=(), component="worker")
     if metrics_port:
         start_http_server(metrics_port, addr=metrics_host, registry=metrics.REGISTRY)
@@ -63,6 +63,6 @@ async def _work(settings: config.Settings) -> None:
     rt = await runtime.build(settings, component="worker")
     try:
         await rt.bus.start()
-        await rt.reconciler.run()
+        await asyncio.gather(rt.reconciler.run(), rt.rollout_runner.run())
     finally:
         await rt.aclose()

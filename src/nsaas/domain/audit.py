@@ -32,6 +32,15 @@ ACCESS_DENIED = "access.denied"
 # The team registry (services/teams.py): platform admins register and change teams.
 TEAM_CREATE = "team.create"
 TEAM_UPDATE = "team.update"
+# Bundle templates (services/templates.py): platform admins create and publish versions, pin namespaces.
+TEMPLATE_CREATE = "template.create"
+TEMPLATE_PUBLISH = "template.publish"
+TEMPLATE_PIN = "namespace.template-pin"
+# Rollouts (services/rollouts.py, reconcile/rollouts.py): started and rolled back by platform admins;
+# each namespace moved to another template version by the worker.
+ROLLOUT_CREATE = "rollout.create"
+ROLLOUT_ROLLBACK = "rollout.rollback"
+TEMPLATE_MOVE = "namespace.template-move"
 
 #: What a finished reconcile operation is called in the audit log.
 READY = {"provision": PROVISIONED, "update": UPDATED}
@@ -60,5 +69,11 @@ ACTIONS = frozenset(
         ACCESS_DENIED,
         TEAM_CREATE,
         TEAM_UPDATE,
+        TEMPLATE_CREATE,
+        TEMPLATE_PUBLISH,
+        TEMPLATE_PIN,
+        ROLLOUT_CREATE,
+        ROLLOUT_ROLLBACK,
+        TEMPLATE_MOVE,
     }
 )

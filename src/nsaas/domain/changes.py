@@ -62,6 +62,9 @@ class Change:
     #: Which side owns the request (:mod:`nsaas.domain.sources`); changes only on a hand-over.
     source: str | Keep = KEEP
     source_ref: str | Keep | None = KEEP
+    #: The bundle template version the namespace runs, and whether rollouts skip it.
+    template_version: int | Keep = KEEP
+    template_pinned: bool | Keep = KEEP
 
     def given(self) -> dict[str, Any]:
         """The fields this change sets, by name."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, get_args
 
-from nsaas.domain import lifecycle, requests
+from nsaas.domain import lifecycle, requests, templates
 
 EventKind = Literal["status", "step", "drift", "warning", "info"]
 AuditOutcome = Literal["success", "denied", "failed"]
@@ -79,6 +79,15 @@ class RequestRecord:
     source: str = "api"
     #: The owning NamespaceRequest (``<namespace>/<name>``) of a GitOps request.
     source_ref: str | None = None
+    #: The bundle template version the namespace runs (:mod:`nsaas.domain.templates`).
+    template_name: str = templates.STANDARD
+    template_version: int = 1
+    #: A pinned namespace stays on its version: rollouts skip it.
+    template_pinned: bool = False
+
+    @property
+    def template(self) -> templates.Ref:
+        return templates.Ref(self.template_name, self.template_version)
 
     @property
     def spec_obj(self) -> requests.NamespaceSpec:
@@ -107,6 +116,7 @@ class NewRequest:
     traceparent: str | None = None
     source: str = "api"
     source_ref: str | None = None
+    template_version: int = 1
 
 
 @dataclass(frozen=True, slots=True)

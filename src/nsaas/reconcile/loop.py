@@ -52,8 +52,10 @@ class Reconciler:
         worker_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         team_store: ports.TeamStore | None = None,
+        templates: ports.TemplateResolver | None = None,
     ) -> None:
-        """``team_store``: the team registry, whose allow-lists each converge renders (None: none)."""
+        """``team_store``: the team registry, whose allow-lists each converge renders (None: none);
+        ``templates``: the bundle template versions namespaces run (None: the built-in one)."""
         self.settings = settings
         self.repo = repo
         self.bus = bus
@@ -69,6 +71,7 @@ class Reconciler:
             outcomes=self.outcomes,
             clock=clock,
             team_store=team_store,
+            templates=templates,
         )
         self.housekeeping = housekeeping.Housekeeping(
             settings=settings, repo=repo, cluster=cluster, bus=bus, bundle=self.bundle, clock=clock

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from nsaas import config, metrics
 from nsaas.bundle import model, ownership, render
 from nsaas.domain import audit as actions
-from nsaas.domain import changes, lifecycle, records, teams
+from nsaas.domain import changes, lifecycle, records, teams, templates
 from nsaas.reconcile import engines, outcomes
 from nsaas.services import ports
 
@@ -38,9 +38,11 @@ class Steps:
         outcomes: outcomes.Outcomes,
         clock: Callable[[], datetime],
         team_store: ports.TeamStore | None = None,
+        templates: ports.TemplateResolver | None = None,
     ) -> None:
         self.settings = settings
         self.team_store = team_store
+        self.templates = templates
         self.cluster = cluster
         self.engines = engines_by_name
         self.direct = engines_by_name["direct"]
@@ -49,7 +51,10 @@ class Steps:
         self.ownership = ownership.Ownership.of(settings.labels)
 
     def bundle(
-        self, record: records.RequestRecord, team_rules: teams.NamespaceRules = teams.UNRESTRICTED
+        self,
+        record: records.RequestRecord,
+        team_rules: teams.NamespaceRules = teams.UNRESTRICTED,
+        template: templates.BundleParameters | None = None,
     ) -> model.Bundle:
         return render.render_bundle(
             record.spec_obj,
@@ -57,13 +62,17 @@ class Steps:
             request_id=record.id,
             requested_by=record.requested_by,
             team_rules=team_rules,
+            template=template,
         )
 
     async def wanted(self, record: records.RequestRecord) -> model.Bundle:
-        """The bundle to converge to, with the team's allow-lists as the registry has them now."""
-        if self.team_store is None:
-            return self.bundle(record)
-        return self.bundle(record, teams.namespace_rules_of(await self.team_store.team(record.team)))
+        """The bundle to converge to: the team's allow-lists as the registry has them now, and the
+        bundle template version the namespace runs."""
+        rules = teams.UNRESTRICTED
+        if self.team_store is not None:
+            rules = teams.namespace_rules_of(await self.team_store.team(record.team))
+        template = None if self.templates is None else await self.templates.parameters(record.template)
+        return self.bundle(record, rules, template)
 
     def _resync_at(self, now: datetime) -> changes.Change:
         return changes.Change(

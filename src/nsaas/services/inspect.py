@@ -80,11 +80,13 @@ class Inspector:
         repo: ports.Repository,
         cluster: ports.Cluster,
         team_store: ports.TeamStore | None = None,
+        templates: ports.TemplateResolver | None = None,
     ) -> None:
         self.settings = settings
         self.repo = repo
         self.cluster = cluster
         self.team_store = team_store
+        self.templates = templates
 
     async def detail(self, record: records.RequestRecord) -> Detail:
         spec = record.spec_obj
@@ -108,6 +110,7 @@ class Inspector:
             request_id=record.id,
             requested_by=record.requested_by,
             team_rules=teams.namespace_rules_of(team),
+            template=None if self.templates is None else await self.templates.parameters(record.template),
         )
         try:
             seen = await self.cluster.observe(bundle=bundle)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from nsaas.bundle import model
-from nsaas.domain import changes, lifecycle, records, teams
+from nsaas.domain import changes, lifecycle, records, rollouts, teams, templates
 
 
 class RequestStore(Protocol):
@@ -357,3 +357,90 @@ class WatchedObject(Protocol):
 
     @property
     def object(self) -> dict[str, Any]: ...
+
+
+class TemplateStore(Protocol):
+    """Stored bundle template versions (:mod:`nsaas.domain.templates`); version 1 is built in, never stored."""
+
+    async def version(self, name: str, version: int) -> templates.TemplateVersion | None: ...
+
+    async def versions(self, name: str) -> list[templates.TemplateVersion]: ...
+
+    async def current(self, name: str) -> int:
+        """The newest published version (the built-in one when none is)."""
+        ...
+
+    async def create_version(
+        self,
+        name: str,
+        parameters: templates.BundleParameters,
+        *,
+        version: int | None,
+        description: str,
+        actor: str,
+        audit: records.NewAudit,
+    ) -> tuple[templates.TemplateVersion, bool]:
+        """(version, created): the same document again is (existing, False); Conflict otherwise."""
+        ...
+
+    async def publish(
+        self, name: str, version: int, *, actor: str, audit: records.NewAudit
+    ) -> templates.TemplateVersion: ...
+
+
+class TemplateResolver(Protocol):
+    """What rendering needs of templates (:class:`nsaas.services.templates.Resolver`)."""
+
+    async def parameters(self, ref: templates.Ref) -> templates.BundleParameters | None:
+        """None for the built-in version (the settings)."""
+        ...
+
+    async def current(self, name: str = templates.STANDARD) -> int:
+        """The version a new namespace gets."""
+        ...
+
+
+class RolloutStore(Protocol):
+    """Rollouts and their planned targets (:mod:`nsaas.domain.rollouts`)."""
+
+    async def create(
+        self,
+        rollout: rollouts.Rollout,
+        *,
+        plan: Callable[[list[rollouts.Candidate]], list[rollouts.Assignment]],
+        audit: records.NewAudit,
+    ) -> tuple[rollouts.Rollout, list[rollouts.Target]]:
+        """Conflict when another rollout of the template is under way."""
+        ...
+
+    async def get(self, rollout_id: str) -> rollouts.Rollout | None: ...
+
+    async def list_rollouts(self, *, limit: int = 50) -> list[rollouts.Rollout]: ...
+
+    async def targets(
+        self,
+        rollout_id: str,
+        *,
+        wave: int | None = None,
+        states: Sequence[rollouts.TargetState] | None = None,
+        limit: int | None = None,
+    ) -> list[rollouts.Target]: ...
+
+    async def counts(self, rollout_id: str) -> dict[tuple[int | None, str], int]: ...
+
+    async def count_in(self, states: Sequence[rollouts.State]) -> int: ...
+
+    async def claim(self, *, worker: str, now: datetime, lease_seconds: float) -> rollouts.Rollout | None: ...
+
+    async def save(
+        self,
+        rollout: rollouts.Rollout,
+        *,
+        worker: str | None,
+        was: rollouts.State | None = None,
+        audit: records.NewAudit | None = None,
+    ) -> rollouts.Rollout:
+        """Conflict when ``worker`` lost the lease or the state is no longer ``was``."""
+        ...
+
+    async def set_target(self, target: rollouts.Target) -> None: ...

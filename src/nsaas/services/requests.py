@@ -35,6 +35,7 @@ from nsaas.domain import (
     requests,
     sources,
     teams,
+    templates,
     transitions,
 )
 from nsaas.services import bodies, ports
@@ -159,6 +160,7 @@ class RequestService:
         cluster: ports.Cluster | None,
         bus: ports.EventBus,
         team_store: ports.TeamStore | None = None,
+        templates: ports.TemplateResolver | None = None,
     ) -> None:
         self.settings = settings
         self.repo = repo
@@ -166,6 +168,8 @@ class RequestService:
         self.bus = bus
         #: The team registry; without one every team lives under the configured defaults.
         self.team_store = team_store
+        #: Bundle template versions; without them every namespace runs the built-in version 1.
+        self.templates = templates
 
     # ---- reads -------------------------------------------------------------------------------
 
@@ -249,14 +253,25 @@ class RequestService:
 
     async def bundle(self, name: str, caller: Caller) -> model.Bundle:
         """The bundle a visible request wants in the cluster."""
-        record = await self.visible(name, caller)
+        return await self.bundle_of(await self.visible(name, caller))
+
+    async def bundle_of(self, record: records.RequestRecord, *, template: templates.Ref | None = None) -> model.Bundle:
+        """``record``'s bundle with its team's registry rules, from its template version (or ``template``)."""
         return render.render_bundle(
             record.spec_obj,
             self.settings,
             request_id=record.id,
             requested_by=record.requested_by,
             team_rules=teams.namespace_rules_of(await self._team(record.team)),
+            template=await self._parameters(template or record.template),
         )
+
+    async def _parameters(self, ref: templates.Ref) -> templates.BundleParameters | None:
+        return None if self.templates is None else await self.templates.parameters(ref)
+
+    async def _current_template(self) -> int:
+        """The bundle template version a new namespace gets (read on every create: a publish applies at once)."""
+        return templates.BUILTIN_VERSION if self.templates is None else await self.templates.current()
 
     async def cost(self, name: str, caller: Caller) -> cost.Estimate:
         record = await self.visible(name, caller)
@@ -283,6 +298,7 @@ class RequestService:
                 request_id="preview",
                 requested_by=caller.principal.subject,
                 team_rules=teams.namespace_rules_of(entry),
+                template=await self._parameters(templates.Ref(version=await self._current_template())),
             ),
         )
 
@@ -344,6 +360,7 @@ class RequestService:
             traceparent=tracing.current_traceparent(),
             source=caller.source,
             source_ref=caller.source_ref,
+            template_version=await self._current_template(),
         )
         message = (
             f"requested by {principal.subject}; {'waiting for approval' if approval else 'queued for provisioning'}"

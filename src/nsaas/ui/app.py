@@ -36,10 +36,24 @@ from nsaas.ui.routes import (
     namespaces,
     notify,
     request_form,
+    rollouts,
     teams,
 )
 
-ROUTERS = (access, dashboard, namespaces, request_form, catalog, teams, approvals, analytics, audit, live, notify)
+ROUTERS = (
+    access,
+    dashboard,
+    namespaces,
+    request_form,
+    catalog,
+    teams,
+    rollouts,
+    approvals,
+    analytics,
+    audit,
+    live,
+    notify,
+)
 
 
 def create_app(

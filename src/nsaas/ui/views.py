@@ -20,6 +20,7 @@ NAV = (
     ("/request", "Request", "requester"),
     ("/catalog", "Catalog", None),
     ("/teams", "Teams", None),
+    ("/rollouts", "Rollouts", "platform"),
     ("/approvals", "Approvals", "approver"),
     ("/analytics", "Analytics", None),
     ("/audit", "Audit log", "audit"),
@@ -37,6 +38,8 @@ def nav_for(me: sessions.Identity | None, path: str) -> list[dict[str, Any]]:
         allowed.add("audit")
     if can_request(me):
         allowed.add("requester")
+    if me.can_see_all:
+        allowed.add("platform")
     items = []
     for href, label, needs in NAV:
         if needs in allowed:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
-from nsaas.domain import lifecycle, records, requests
+from nsaas.domain import lifecycle, records, requests, templates
 
 
 def request(row: RowMapping) -> records.RequestRecord:
@@ -162,6 +162,9 @@ def new_request_values(new: records.NewRequest, *, now: datetime) -> dict[str, A
         "workflow_name": None,
         "source": new.source,
         "source_ref": new.source_ref,
+        "template_name": templates.STANDARD,
+        "template_version": new.template_version,
+        "template_pinned": False,
     }
 
 

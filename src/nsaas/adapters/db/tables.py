@@ -7,7 +7,9 @@ compares them with Alembic's autogenerate on both dialects.
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 
@@ -74,6 +77,10 @@ namespace_requests = Table(
     # api | gitops (nsaas.domain.sources); a GitOps request names its NamespaceRequest in source_ref.
     Column("source", String(16), nullable=False, server_default="api"),
     Column("source_ref", String(255), nullable=True),
+    # The bundle template version the namespace runs (nsaas.domain.templates); pinned: rollouts skip it.
+    Column("template_name", String(32), nullable=False, server_default="standard"),
+    Column("template_version", Integer, nullable=False, server_default="1"),
+    Column("template_pinned", Boolean, nullable=False, server_default=false()),
     # At most one live request per namespace name; terminal requests keep their history.
     Index(
         "uq_namespace_requests_live_name",
@@ -235,4 +242,57 @@ team_groups = Table(
     Column("kind", String(8), nullable=False),
     PrimaryKeyConstraint("group_id", "team", "kind"),
     Index("ix_team_groups_team", "team"),
+)
+
+#: Stored bundle template versions (version 1 of each is built in: nsaas.domain.templates.builtin).
+bundle_templates = Table(
+    "bundle_templates",
+    metadata,
+    Column("name", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("spec", types.Json, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_at", types.UtcDateTime(), nullable=False),
+    Column("created_by", String(255), nullable=False),
+    Column("published_at", types.UtcDateTime(), nullable=True),
+    Column("published_by", String(255), nullable=True),
+    PrimaryKeyConstraint("name", "version"),
+)
+
+#: Rollouts of a bundle template version (nsaas.domain.rollouts); advanced by the worker under a lease.
+rollouts = Table(
+    "rollouts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("template", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("waves", types.Json, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("current_wave", Integer, nullable=False),
+    Column("pause_seconds", Float, nullable=False),
+    Column("max_failure_rate", Float, nullable=False),
+    Column("next_at", types.UtcDateTime(), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("created_at", types.UtcDateTime(), nullable=False),
+    Column("created_by", String(255), nullable=False),
+    Column("updated_at", types.UtcDateTime(), nullable=False),
+    Column("lease_owner", String(255), nullable=True),
+    Column("lease_expires_at", types.UtcDateTime(), nullable=True),
+    Index("ix_rollouts_state_next_at", "state", "next_at"),
+)
+
+#: Each namespace a rollout plans to move: its wave, the version it ran before, and how it went.
+rollout_targets = Table(
+    "rollout_targets",
+    metadata,
+    Column("rollout_id", String(36), ForeignKey("rollouts.id", ondelete="CASCADE"), nullable=False),
+    Column("request_id", String(36), nullable=False),
+    Column("namespace", String(63), nullable=False),
+    Column("wave", Integer, nullable=True),
+    Column("from_version", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("error", Text, nullable=False),
+    PrimaryKeyConstraint("rollout_id", "request_id"),
+    Index("ix_rollout_targets_rollout_id_wave_state", "rollout_id", "wave", "state"),
 )

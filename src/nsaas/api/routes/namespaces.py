@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Header, Query, Response, status
 from nsaas.api import schemas
 from nsaas.api.deps import CallerDep, RuntimeDep
 from nsaas.bundle import render
-from nsaas.domain import errors, lifecycle, records
+from nsaas.domain import errors, lifecycle, records, templates
 
 router = APIRouter(prefix="/api/platform/namespaces", tags=["namespaces"], responses=schemas.ERRORS)
 #: Keyset paging: the ``next`` of the previous page. Pages after a cursor are not counted (``total`` null).
@@ -90,6 +90,7 @@ async def submit(
             "statusUrl": url,
             "estimatedSeconds": estimate,
             "needsApproval": record.status == lifecycle.Status.PENDING_APPROVAL,
+            "template": schemas.template_ref(templates.Ref(version=record.template_version)),
         }
         return {"success": True, "data": data, "timestamp": datetime.now(UTC).isoformat()}
 
