@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,12 +83,20 @@ class Runtime:
         await self.bus.start()
         self.start_gauges()
         if worker:
-            self._tasks.append(asyncio.create_task(self.reconciler.run(), name="nsaas-reconciler"))
-            self._tasks.append(asyncio.create_task(self.rollout_runner.run(), name="nsaas-rollouts"))
-            if self.settings.notifications.enabled:
-                self._tasks.append(asyncio.create_task(self.notifier.run(), name="nsaas-notifier"))
-            if self.settings.gitops.enabled:
-                self._tasks.append(asyncio.create_task(self.gitops.run(), name="nsaas-gitops"))
+            for name, loop in self.worker_loops().items():
+                self._tasks.append(asyncio.create_task(loop(), name=f"nsaas-{name}"))
+
+    def worker_loops(self) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
+        """What a worker runs, in the API process or as ``nsaas worker``: one list for both."""
+        loops: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
+            "reconciler": self.reconciler.run,
+            "rollouts": self.rollout_runner.run,
+        }
+        if self.settings.notifications.enabled:
+            loops["notifier"] = self.notifier.run
+        if self.settings.gitops.enabled:
+            loops["gitops"] = self.gitops.run
+        return loops
 
     def start_gauges(self) -> None:
         """Refresh the gauges in the background, the database's and the cluster's in separate loops: a

@@ -63,6 +63,6 @@ async def _work(settings: config.Settings) -> None:
     rt = await runtime.build(settings, component="worker")
     try:
         await rt.bus.start()
-        await asyncio.gather(rt.reconciler.run(), rt.rollout_runner.run())
+        await asyncio.gather(*(loop() for loop in rt.worker_loops().values()))
     finally:
         await rt.aclose()
