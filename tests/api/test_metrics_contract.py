@@ -91,8 +91,10 @@ async def _journey(platform: Platform, simulator: server.Simulator, sim_faults: 
     assert (
         await platform.call("POST", "/namespaces/request", json=platform.body(unique("journeylimit")))
     ).status_code == 429
-    # An SSE subscriber, then the scrape (gauges refreshed, quota usage read from the cluster).
+    # The background gauge refresh (quota usage read from the cluster), then the scrape, which only
+    # reads: without this the gauges were set only by whichever earlier test refreshed them.
     platform.rt.operations.expire_caches()
+    await platform.rt.operations.refresh_gauges()
 
 
 async def test_every_metric_an_alert_or_panel_uses_is_emitted_by_the_journey(
