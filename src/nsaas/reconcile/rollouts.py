@@ -33,6 +33,8 @@ log = structlog.get_logger("nsaas.rollouts")
 BATCH = 10
 #: Wait after a rollback pass in which some namespace could not be moved back.
 ROLLBACK_RETRY_SECONDS = 5.0
+#: How often an idle worker looks for a rollout to run (rollouts pause between waves anyway).
+IDLE_SECONDS = 1.0
 
 
 class RolloutRunner:
@@ -67,7 +69,7 @@ class RolloutRunner:
                 log.exception("rollout pass failed")
                 busy = False
             if not busy:
-                await asyncio.sleep(self.settings.engines.poll_seconds)
+                await asyncio.sleep(max(self.settings.engines.poll_seconds, IDLE_SECONDS))
 
     async def tick(self) -> bool:
         """One pass; True when it worked on a rollout."""

@@ -101,13 +101,18 @@ class RolloutStore:
             return int((await conn.execute(query)).scalar_one())
 
     async def claim(self, *, worker: str, now: datetime, lease_seconds: float) -> rollouts.Rollout | None:
-        """One due rollout (running or rolling back) leased to ``worker``; None when there is none."""
+        """One due rollout (running or rolling back) leased to ``worker``; None when there is none.
+
+        Looked for in a read transaction first: every worker polls this, and on SQLite a write
+        transaction takes the database's one write lock even when there is nothing to claim.
+        """
         free = or_(O.c.lease_expires_at.is_(None), O.c.lease_expires_at < now, O.c.lease_owner == worker)
         due = and_(O.c.state.in_(rollouts.ACTIVE), or_(O.c.next_at.is_(None), O.c.next_at <= now), free)
-        async with self.database.write() as conn:
+        async with self.database.read() as conn:
             found = (await conn.execute(select(O.c.id).where(due).order_by(O.c.created_at).limit(1))).scalar()
-            if found is None:
-                return None
+        if found is None:
+            return None
+        async with self.database.write() as conn:
             query = (
                 update(O)
                 .where(O.c.id == found, due)
